@@ -1,0 +1,116 @@
+"""The Textual app shell: opens the store, shows the Projects screen, routes to the
+project screens by name, and shows every error the same way."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from store import Store
+from store.records import Project
+from workbench.errors import WorkbenchError
+from workbench.settings import Settings
+
+# Screens opened for a project: name -> (module, class, key on the dashboard, title).
+PROJECT_SCREENS: dict[str, tuple[str, str, str, str]] = {
+    "documents": ("screens.documents", "DocumentsScreen", "d", "Documents"),
+    "generate": ("screens.generate", "GenerateScreen", "g", "Generate"),
+    "review": ("screens.review", "ReviewScreen", "r", "Review"),
+    "argilla": ("screens.argilla", "ArgillaScreen", "a", "Argilla"),
+    "evaluate": ("screens.evaluate", "EvaluateScreen", "e", "Evaluate"),
+    "leaderboard": ("screens.leaderboard", "LeaderboardScreen", "l", "Leaderboard"),
+    "compare": ("screens.compare", "CompareScreen", "c", "Compare"),
+    "jobs": ("screens.jobs", "JobsScreen", "j", "Jobs"),
+}
+
+
+class WorkbenchApp(App[None]):
+    TITLE = "workbench"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.store: Store | None = None
+
+    def on_mount(self) -> None:
+        try:
+            self.store = open_app_store(self.settings)
+        except WorkbenchError as exc:
+            self.show_error(exc, fatal=True)
+            return
+        from screens.projects import ProjectsScreen
+
+        self.sub_title = str(self.settings.store_path)
+        self.push_screen(ProjectsScreen())
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    # -- routing -----------------------------------------------------------------------
+    def open_project_screen(self, name: str, project: Project, **kwargs: Any) -> None:
+        """Push a project screen by registry name (imported on first use)."""
+        module_name, class_name, _key, title = PROJECT_SCREENS[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            self.notify(f"The {title} screen is not available in this build yet.",
+                        severity="warning")
+            return
+        screen_cls: type[Screen[Any]] = getattr(module, class_name)
+        self.push_screen(screen_cls(project, **kwargs))
+
+    # -- errors ------------------------------------------------------------------------
+    def show_error(self, exc: BaseException, fatal: bool = False) -> None:
+        """The one way errors reach the user: a modal with what happened and what to do."""
+        from screens.error_modal import ErrorModal
+
+        if isinstance(exc, WorkbenchError):
+            title, hint = exc.title, exc.hint
+        else:
+            title, hint = f"{type(exc).__name__}: {exc}", "This is a bug; please report it."
+        self.push_screen(ErrorModal(title, hint, fatal=fatal))
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Keys of this screen", self.action_help)
+        project = getattr(screen, "project", None)
+        if isinstance(project, Project):
+            for name, (_m, _c, key, title) in PROJECT_SCREENS.items():
+                yield SystemCommand(
+                    f"Open {title}", f"{title} of project {project.name} (key {key} on the dashboard)",
+                    lambda name=name, project=project: self.open_project_screen(name, project),
+                )
+
+
+def open_app_store(settings: Settings) -> Store:
+    """Open the store; on a brand-new store, register the bundled model and create the demo
+    project so the first start shows something to try."""
+    from workbench.bundled_model import register_bundled_models
+
+    fresh = not settings.store_path.exists()
+    store = Store(settings.store_path)
+    register_bundled_models(store)
+    if fresh:
+        from workbench.demo import create_demo_project
+
+        create_demo_project(store, settings)
+    return store

@@ -1,0 +1,113 @@
+"""Background jobs: their state, progress and heartbeat live in the store, so the TUI and
+the CLI only ever read them here."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from store.base import StoreBase, utc_now
+from store.records import ACTIVE_JOB_STATES, Job
+from workbench.errors import NotFound
+
+
+class JobsMixin(StoreBase):
+    def create_job(
+        self, kind: str, params: dict[str, Any], project_id: int | None = None,
+        log_path: str | None = None,
+    ) -> Job:
+        """Record a queued job."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO jobs(project_id, kind, params, state, log_path, created_at)"
+                " VALUES (?,?,?,'queued',?,?)",
+                (project_id, kind, json.dumps(params), log_path, utc_now()),
+            )
+        return self.job(int(cur.lastrowid or 0))
+
+    def job(self, job_id: int) -> Job:
+        """One job; NotFound otherwise."""
+        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"No job with id {job_id}.", "See 'workbench jobs list'.")
+        return Job.from_row(row)
+
+    def list_jobs(
+        self, project_id: int | None = None, states: tuple[str, ...] | None = None,
+        limit: int = 200,
+    ) -> list[Job]:
+        """Newest first."""
+        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        if project_id is not None:
+            sql += " AND project_id = ?"
+            args.append(project_id)
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            args += list(states)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [Job.from_row(r) for r in self.conn.execute(sql, args)]
+
+    def update_job(self, job_id: int, **fields: Any) -> Job:
+        """Set columns of a job (state, pid, progress_done, ...); dicts are stored as JSON."""
+        if fields:
+            cols = ", ".join(f"{k} = ?" for k in fields)
+            values = [json.dumps(v) if isinstance(v, dict) else v for v in fields.values()]
+            with self.transaction() as c:
+                c.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*values, job_id))
+        return self.job(job_id)
+
+    def mark_job_running(self, job_id: int, pid: int, log_path: str | None = None) -> Job:
+        """The job process has started (again)."""
+        now = utc_now()
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE jobs SET state='running', pid=?, started_at=COALESCE(started_at, ?),"
+                " heartbeat_at=?, finished_at=NULL, error=NULL, hint=NULL,"
+                " log_path=COALESCE(?, log_path), attempts=attempts+1 WHERE id = ?",
+                (pid, now, now, log_path, job_id),
+            )
+        return self.job(job_id)
+
+    def heartbeat(
+        self, job_id: int, done: int | None = None, total: int | None = None,
+        rate: float | None = None, message: str | None = None,
+    ) -> None:
+        """Progress and liveness in one cheap write."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE jobs SET heartbeat_at = ?, progress_done = COALESCE(?, progress_done),"
+                " progress_total = COALESCE(?, progress_total), rate = COALESCE(?, rate),"
+                " message = COALESCE(?, message) WHERE id = ?",
+                (utc_now(), done, total, rate, message, job_id),
+            )
+
+    def finish_job(
+        self, job_id: int, state: str, error: str | None = None, hint: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> Job:
+        """Terminal state: done, failed, cancelled or interrupted."""
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE jobs SET state=?, error=?, hint=?, result=COALESCE(?, result),"
+                " finished_at=? WHERE id = ?",
+                (state, error, hint, json.dumps(result) if result is not None else None,
+                 utc_now(), job_id),
+            )
+        return self.job(job_id)
+
+    def stale_jobs(self, stale_after_seconds: float) -> list[Job]:
+        """Running jobs whose heartbeat is older than the limit (their process likely died)."""
+        cutoff = (datetime.now(UTC) - timedelta(seconds=stale_after_seconds)).isoformat(
+            timespec="microseconds"
+        )
+        rows = self.conn.execute(
+            "SELECT * FROM jobs WHERE state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
+            (cutoff,),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    def active_jobs(self, project_id: int | None = None) -> list[Job]:
+        """Queued and running jobs."""
+        return self.list_jobs(project_id, ACTIVE_JOB_STATES)

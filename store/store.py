@@ -1,0 +1,20 @@
+"""The Store: the one object through which everything reads and writes the SQLite file."""
+
+from __future__ import annotations
+
+from store.documents import DocumentsMixin
+from store.evals import EvalsMixin
+from store.jobs import JobsMixin
+from store.models import ModelsMixin
+from store.projects import ProjectsMixin
+from store.questions import QuestionsMixin
+
+
+class Store(
+    ProjectsMixin, DocumentsMixin, ModelsMixin, JobsMixin, QuestionsMixin, EvalsMixin,
+):
+    """Open with ``Store(path)``; use as a context manager to close it.
+
+    Each method is one transaction; methods take and return dataclasses from
+    ``store.records``. Errors are ``workbench.errors`` types.
+    """

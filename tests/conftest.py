@@ -1,0 +1,77 @@
+"""Shared fixtures: an isolated workbench home per test, a store, a project.
+
+Subfolders (tests/generation, tests/argilla, ...) add their own conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from store import Store
+from store.records import Project
+from workbench.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_models_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models cache shared by the whole session, so the bundled model converts once."""
+    path = Path(os.environ.get("WORKBENCH_TEST_MODELS", tmp_path_factory.mktemp("models-cache")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def wb_home(tmp_path: Path, shared_models_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """WORKBENCH_HOME for this test; models/ points at the shared converted-model cache."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "models").symlink_to(shared_models_home, target_is_directory=True)
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_REVIEWER", "tester")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    return home
+
+
+@pytest.fixture
+def settings(wb_home: Path) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    s = Store(settings.store_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def project(store: Store) -> Project:
+    return store.create_project("test-project")
+
+
+def run_workbench(*args: str, env: dict[str, str] | None = None,
+                  timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The CLI through a real subprocess, as a script would call it."""
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=timeout, cwd=REPO,
+    )
+
+
+@pytest.fixture
+def cli(wb_home: Path):  # type: ignore[no-untyped-def]
+    """Call ``cli("project", "list")`` to run the CLI against this test's home."""
+    def call(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return run_workbench(*args, timeout=timeout)
+
+    return call
