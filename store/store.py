@@ -8,10 +8,12 @@ from store.jobs import JobsMixin
 from store.models import ModelsMixin
 from store.projects import ProjectsMixin
 from store.questions import QuestionsMixin
+from store.snapshots import SnapshotsMixin
 
 
 class Store(
     ProjectsMixin, DocumentsMixin, ModelsMixin, JobsMixin, QuestionsMixin, EvalsMixin,
+    SnapshotsMixin,
 ):
     """Open with ``Store(path)``; use as a context manager to close it.
 
