@@ -8,11 +8,13 @@ from store.jobs import JobsMixin
 from store.models import ModelsMixin
 from store.projects import ProjectsMixin
 from store.questions import QuestionsMixin
+from store.review_queries import ReviewQueriesMixin
 from store.snapshots import SnapshotsMixin
 
 
 class Store(
     ProjectsMixin, DocumentsMixin, ModelsMixin, JobsMixin, QuestionsMixin, EvalsMixin,
+    ReviewQueriesMixin,
     SnapshotsMixin,
 ):
     """Open with ``Store(path)``; use as a context manager to close it.
