@@ -70,6 +70,46 @@ class JobsMixin(StoreBase):
             )
         return self.job(job_id)
 
+    def claim_job(self, job_id: int, pid: int) -> Job | None:
+        """The job process takes a queued job: it becomes running with this pid. Returns None
+        (and changes nothing) when the job is no longer queued, e.g. cancelled meanwhile."""
+        now = utc_now()
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE jobs SET state='running', pid=?, started_at=COALESCE(started_at, ?),"
+                " heartbeat_at=?, finished_at=NULL, error=NULL, hint=NULL, rate=NULL,"
+                " attempts=attempts+1 WHERE id = ? AND state = 'queued'",
+                (pid, now, now, job_id),
+            )
+        return self.job(job_id) if cur.rowcount else None
+
+    def requeue_job(self, job_id: int) -> Job | None:
+        """Put a stopped job (interrupted, cancelled, failed) back in the queue for a resume.
+        Returns None when the job is in another state (running, queued, done)."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE jobs SET state='queued', pid=NULL, error=NULL, hint=NULL, finished_at=NULL,"
+                " rate=NULL, message='resuming', heartbeat_at=? WHERE id = ?"
+                " AND state IN ('interrupted','cancelled','failed')",
+                (utc_now(), job_id),
+            )
+        return self.job(job_id) if cur.rowcount else None
+
+    def finish_active_job(
+        self, job_id: int, state: str, error: str | None = None, hint: str | None = None,
+        from_states: tuple[str, ...] = ("queued", "running"),
+    ) -> bool:
+        """Move a job that is still in one of ``from_states`` to a terminal state (the
+        supervisor's and cancel's write). Returns False, changing nothing, if the job moved
+        on meanwhile: the job process's own verdict wins."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE jobs SET state=?, error=?, hint=?, finished_at=?"
+                f" WHERE id = ? AND state IN ({','.join('?' * len(from_states))})",
+                (state, error, hint, utc_now(), job_id, *from_states),
+            )
+        return bool(cur.rowcount)
+
     def heartbeat(
         self, job_id: int, done: int | None = None, total: int | None = None,
         rate: float | None = None, message: str | None = None,
@@ -111,3 +151,18 @@ class JobsMixin(StoreBase):
     def active_jobs(self, project_id: int | None = None) -> list[Job]:
         """Queued and running jobs."""
         return self.list_jobs(project_id, ACTIVE_JOB_STATES)
+
+    def job_item_keys(self, job_id: int) -> set[str]:
+        """Item keys a job already committed (its questions, rejected ones included): what a
+        resumed job skips."""
+        rows = self.conn.execute(
+            "SELECT item_key FROM questions WHERE job_id = ? AND item_key IS NOT NULL", (job_id,)
+        )
+        return {r[0] for r in rows}
+
+    def job_question_counts(self, job_id: int) -> dict[str, int]:
+        """{status: count} of the questions a job stored."""
+        rows = self.conn.execute(
+            "SELECT status, COUNT(*) FROM questions WHERE job_id = ? GROUP BY status", (job_id,)
+        )
+        return {r[0]: r[1] for r in rows}

@@ -1,6 +1,6 @@
 """The job process: ``python -m workbench.jobs.runner --store PATH JOB_ID``.
 
-Marks the job running, keeps a heartbeat from a thread with its own connection, runs the
+Claims the queued job (marks it running), keeps a heartbeat from a thread with its own connection, runs the
 kind's function and records the outcome. SIGTERM (cancel) sets the context's cancel flag;
 the job stops at its next progress call with committed items kept.
 """
@@ -45,7 +45,10 @@ def run_job(store_path: str, job_id: int) -> int:
     """Run one job to its end; returns the process exit code."""
     settings = load_settings(store_path=store_path)
     store = Store(settings.store_path)
-    job = store.mark_job_running(job_id, os.getpid())
+    job = store.claim_job(job_id, os.getpid())
+    if job is None:  # cancelled (or started by someone else) before this process got here
+        print(f"job {job_id} is {store.job(job_id).state}; nothing to run", flush=True)
+        return 0
     ctx = JobContext(store, job, settings)
     signal.signal(signal.SIGTERM, lambda *_: ctx.cancel_event.set())
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the terminal closing is not a cancel
