@@ -1,0 +1,97 @@
+"""An exam project (the demo's approved questions plus an imported bank), its snapshot, and
+a second, randomly initialised model of the bundled model's architecture."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from store import Store
+from store.records import Model, Project
+from workbench.bundled_model import ensure_model_dir, register_bundled_models
+from workbench.demo import create_demo_project
+from workbench.question_bank import import_bank
+from workbench.settings import Settings
+from workbench.snapshots import build_snapshot
+
+# General-knowledge questions with unambiguous answers, in the MMLU CSV layout.
+EXTRA_BANK = """\
+What is the boiling point of water at sea level in degrees Celsius?,90,100,110,120,B
+Which planet is closest to the Sun?,Venus,Earth,Mercury,Mars,C
+How many days are there in a leap year?,364,365,366,367,C
+What is the chemical symbol for gold?,Ag,Au,Gd,Go,B
+Which gas do plants absorb from the air for photosynthesis?,Oxygen,Nitrogen,Hydrogen,Carbon dioxide,D
+What is 7 multiplied by 8?,54,56,58,64,B
+Which ocean is the largest?,Atlantic,Indian,Pacific,Arctic,C
+How many sides does a hexagon have?,Five,Six,Seven,Eight,B
+What is the capital of Japan?,Kyoto,Osaka,Tokyo,Nagoya,C
+Which organ pumps blood through the human body?,Liver,Heart,Lungs,Kidney,B
+What is the freezing point of water in degrees Fahrenheit?,0,32,100,212,B
+Which is the smallest prime number?,0,1,2,3,C
+What is the capital of France?,Paris,Madrid,Rome,Berlin,A
+"""
+
+
+@pytest.fixture
+def exam_project(store: Store, settings: Settings, tmp_path: Path) -> Project:
+    """30 approved questions: 17 from the demo (with source passages) and 13 imported."""
+    project = create_demo_project(store, settings, name="exam")
+    bank = tmp_path / "extra.csv"
+    bank.write_text(EXTRA_BANK, encoding="utf-8")
+    import_bank(store, project, bank)
+    register_bundled_models(store)
+    assert store.question_status_counts(project.id)["approved"] == 30
+    return project
+
+
+@pytest.fixture
+def exam_snapshot(store: Store, exam_project: Project):  # type: ignore[no-untyped-def]
+    return build_snapshot(store, exam_project, fewshot=2, seed=0).snapshot
+
+
+@pytest.fixture(scope="session")
+def random_model_dir(shared_models_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2's architecture and tokenizer with random weights (2 layers, seed 0), saved
+    once per session: a genuinely different model that should score near chance."""
+    target = shared_models_home / "random-smollm2-2layer"
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, set_seed
+
+    source = ensure_model_dir(_shared_settings(shared_models_home, tmp_path_factory))
+    config = AutoConfig.from_pretrained(source)
+    config.num_hidden_layers = 2
+    set_seed(0)
+    model = AutoModelForCausalLM.from_config(config)
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)
+    AutoTokenizer.from_pretrained(source).save_pretrained(partial)
+    partial.rename(target)
+    return target
+
+
+def _shared_settings(shared_models_home: Path, factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose models_dir is the shared converted-model cache."""
+    from dataclasses import replace
+
+    from workbench.settings import load_settings
+
+    home = factory.mktemp("shared-home")
+    base = load_settings({"WORKBENCH_HOME": str(home)})
+    (home / "models").symlink_to(shared_models_home, target_is_directory=True)
+    return replace(base, home=home)
+
+
+@pytest.fixture
+def random_model(store: Store, random_model_dir: Path) -> Model:
+    return store.add_model("random-smollm2", "transformers", str(random_model_dir))
+
+
+@pytest.fixture
+def bundled_dir(settings: Settings) -> Path:
+    """The converted bundled model directory (converted once per session)."""
+    return ensure_model_dir(settings)
+

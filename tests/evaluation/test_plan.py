@@ -1,0 +1,71 @@
+"""Checking an evaluation request before any job starts; what the config hash covers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from store import Store
+from store.records import Project
+from workbench.errors import InvalidInput, NotFound
+from workbench.evaluation.plan import (
+    EvalRequest, RunOptions, check_request, config_hash, parse_builtin_task, project_tasks,
+    run_settings,
+)
+
+
+def test_defaults_to_the_latest_snapshot_and_both_formulations(
+        store: Store, exam_project: Project, exam_snapshot):
+    request = check_request(store, exam_project, ["smollm2-135m"], None, [], RunOptions())
+    assert request.snapshot_id == exam_snapshot.id
+    assert [t.task for t in request.tasks()] == ["project:mcf", "project:cloze"]
+    assert EvalRequest.from_params(request.to_params()) == request
+
+
+def test_builtin_tasks_only_need_no_snapshot(store: Store, exam_project: Project):
+    request = check_request(store, exam_project, ["smollm2-135m"], None,
+                            ["leaderboard|mmlu:anatomy|5", "arc:easy"], RunOptions(fewshot=1))
+    assert request.snapshot_id is None
+    assert [(t.task, t.fewshot) for t in request.tasks()] == [("mmlu:anatomy", 5), ("arc:easy", 1)]
+
+
+def test_request_errors(store: Store, exam_project: Project, project: Project, exam_snapshot):
+    with pytest.raises(NotFound, match="No model named"):
+        check_request(store, exam_project, ["nope"], None, [], RunOptions())
+    with pytest.raises(InvalidInput, match="at least one model"):
+        check_request(store, exam_project, [], None, [], RunOptions())
+    store.add_model("m", "transformers", "/tmp")
+    with pytest.raises(InvalidInput, match="has no dataset snapshot"):
+        check_request(store, project, ["m"], None, [], RunOptions())
+    with pytest.raises(InvalidInput, match="held-out"):
+        check_request(store, exam_project, ["m"], None, [], RunOptions(fewshot=3))
+    with pytest.raises(InvalidInput, match="belongs to another project"):
+        check_request(store, project, ["m"], exam_snapshot.id, [], RunOptions())
+    with pytest.raises(InvalidInput, match="not a lighteval task string"):
+        parse_builtin_task("a|b|c|d", 0)
+    with pytest.raises(InvalidInput, match="formulation"):
+        RunOptions(formulations=("essay",)).check()
+
+
+def test_every_setting_that_changes_numbers_changes_the_config_hash(
+        store: Store, exam_project: Project, exam_snapshot):
+    model = store.model("smollm2-135m")
+    base = RunOptions()
+    task = project_tasks(exam_snapshot.id, base)[0]
+    settings = run_settings(task, model, base, chat_template_applied=False)
+    assert set(settings) >= {"formulation", "fewshot", "seed", "limit", "override_chat_template",
+                             "system_prompt", "dtype", "backend", "batch_size"}
+    reference = config_hash(exam_project.id, task, model, "rev", settings)
+    assert config_hash(exam_project.id, task, model, "rev", dict(settings)) == reference
+    variants = [
+        run_settings(task, model, base, chat_template_applied=True),
+        run_settings(task, model, replace(base, seed=1), False),
+        run_settings(task, model, replace(base, limit=5), False),
+        run_settings(task, model, replace(base, system_prompt="Be brief."), False),
+        run_settings(task, model, replace(base, dtype="bfloat16"), False),
+        run_settings(replace(task, fewshot=1), model, base, False),
+    ]
+    hashes = {config_hash(exam_project.id, task, model, "rev", s) for s in variants}
+    assert len(hashes) == len(variants) and reference not in hashes
+    assert config_hash(exam_project.id, task, model, "other-weights", settings) != reference
