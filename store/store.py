@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from store.argilla import ArgillaMixin
 from store.documents import DocumentsMixin
 from store.evals import EvalsMixin
 from store.jobs import JobsMixin
@@ -16,6 +17,7 @@ class Store(
     ProjectsMixin, DocumentsMixin, ModelsMixin, JobsMixin, QuestionsMixin, EvalsMixin,
     ReviewQueriesMixin,
     SnapshotsMixin,
+    ArgillaMixin,
 ):
     """Open with ``Store(path)``; use as a context manager to close it.
 
