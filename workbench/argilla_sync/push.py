@@ -1,0 +1,104 @@
+"""Push: send the project's new and changed questions to its Argilla dataset.
+
+Each record carries the question's stable id, so pushing again updates instead of
+duplicating; a content hash per question (argilla_links) skips what the server already shows.
+Batches are recorded as they land, so a push cut short resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from store import Store
+from store.base import utc_now
+from store.records import Project
+from workbench.argilla_sync import errors
+from workbench.argilla_sync.payload import RecordPayload, build_payload, label_count
+from workbench.argilla_sync.target import dataset_name_for, known_dataset_id
+from workbench.settings import Settings
+
+Progress = Callable[[int, int, str], None]
+Log = Callable[[str], None]
+DEFAULT_BATCH = 250
+
+
+@dataclass(frozen=True)
+class PushResult:
+    dataset: str
+    workspace: str
+    total: int  # questions that belong in Argilla
+    sent: int  # new or changed, sent in this push
+    unchanged: int
+    skipped: int  # more options than the dataset has labels
+    created_dataset: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def push_project(
+    store: Store, settings: Settings, project: Project, *, batch_size: int = DEFAULT_BATCH,
+    recreate: bool = False, dataset_name: str | None = None,
+    progress: Progress | None = None, log: Log | None = None,
+) -> PushResult:
+    """Send new and changed questions; ServiceError (store unchanged) when the server is
+    unreachable, refuses the key, lacks the workspace, or lost the dataset."""
+    from workbench.argilla_sync.client import MAX_BATCH, ArgillaClient
+
+    say = log or (lambda _m: None)
+    name = dataset_name or dataset_name_for(store, project)
+    client = ArgillaClient(settings)
+    dataset = client.find_dataset(name)
+    pushed_before = store.argilla_link_count(project.id, name) > 0
+    known_id = known_dataset_id(store, project, name)
+    replaced = dataset is not None and known_id is not None and str(dataset.id) != known_id
+    if pushed_before and (dataset is None or replaced) and not recreate:
+        raise errors.dataset_deleted(name, project.name)
+    if recreate:
+        say(f"forgetting {store.forget_argilla_links(project.id)} pushed records")
+
+    items = store.argilla_push_items(project.id, name)
+    created = dataset is None
+    if dataset is None:
+        say(f"creating dataset '{name}' in workspace '{client.workspace_name}'")
+        dataset = client.create_dataset(name, label_count(items))
+    labels = client.label_count(dataset)
+    store.set_sync_values(project.id, {
+        "dataset_name": name, "dataset_id": str(dataset.id),
+        "workspace": client.workspace_name,
+    })
+
+    to_send: list[RecordPayload] = []
+    unchanged = skipped = 0
+    for item in items:
+        if len(item.question.options) > labels:
+            skipped += 1
+            continue
+        payload = build_payload(item)
+        if payload.content_hash == item.pushed_hash:
+            unchanged += 1
+        else:
+            to_send.append(payload)
+    if skipped:
+        say(f"skipping {skipped} questions with more than {labels} options")
+    say(f"{len(to_send)} to send, {unchanged} unchanged")
+
+    size = max(1, min(batch_size, MAX_BATCH))
+    sent = 0
+    if progress:
+        progress(0, len(to_send), f"0/{len(to_send)} records sent")
+    for start in range(0, len(to_send), size):
+        batch = to_send[start:start + size]
+        client.upsert(dataset, batch)
+        store.mark_argilla_pushed(
+            project.id, name, [(p.question_id, p.record_id, p.content_hash) for p in batch])
+        sent += len(batch)
+        if progress:
+            progress(sent, len(to_send), f"{sent}/{len(to_send)} records sent")
+
+    result = PushResult(name, client.workspace_name, len(items), sent, unchanged, skipped,
+                        created)
+    store.set_sync_values(project.id, {"last_push_at": utc_now(), "last_push": result.as_dict()})
+    return result
