@@ -9,10 +9,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
@@ -119,6 +119,8 @@ class ReviewScreen(Screen[None]):
         self.counts: dict[str, int] = {}
         self.view_total = 0
         self._titles: dict[int, str | None] = {}
+        self._own_dialog = False
+        self._first_resume = True
 
     @property
     def store(self) -> Any:
@@ -153,6 +155,13 @@ class ReviewScreen(Screen[None]):
         self.show_question(target if target is not None else self._landing_id())
 
     def on_screen_resume(self) -> None:
+        if self._first_resume:
+            self._first_resume = False  # the first showing: on_mount loads
+            return
+        if self._own_dialog:
+            # Back from this screen's own dialog: its callback already did what was needed.
+            self._own_dialog = False
+            return
         # Another screen (a job, an Argilla pull) may have changed questions meanwhile.
         self._reload_counts()
         if self.current is not None and not self.editing:
@@ -188,35 +197,33 @@ class ReviewScreen(Screen[None]):
         view.show(passage, relevant_sentence(passage, question.question, question.answer_text))
 
     def _show_provenance(self, question: Question | None) -> None:
-        line = Text()
+        parts: list[str | tuple[str, str]] = []
         if question is not None:
-            line.append(provenance_line(question, self._title(question.document_id)), "dim")
+            parts.append((provenance_line(question, self._title(question.document_id)), "dim"))
             if question.flags:
-                line.append("  ⚑ " + ", ".join(question.flags), "bold yellow")
+                parts.append(("  ⚑ " + ", ".join(question.flags), "bold yellow"))
             last = self.store.latest_review(question.id)
             if last is not None:
-                line.append(f"  · last: {last.action} by {last.reviewer}", "dim")
-        self.query_one("#review-provenance", Static).update(line)
+                parts.append((f"  · last: {last.action} by {last.reviewer}", "dim"))
+        self.query_one("#review-provenance", Static).update(Content.assemble(*parts))
 
     def _show_status(self) -> None:
-        line = Text()
         q = self.current
+        parts: list[str | tuple[str, str]] = []
         if q is not None:
-            line.append(f"#{q.id} ", "bold")
-            line.append(f"{q.status}", STATUS_STYLES.get(q.status, ""))
-            position = self.store.question_position(self.project.id, self.filt, q.id)
-            line.append(f"  {position:,}/{self.view_total:,} in view", "")
-        else:
-            line.append(f"0/{self.view_total:,} in view")
+            parts += [(f"#{q.id} ", "bold"), (q.status, STATUS_STYLES.get(q.status, "")), "  "]
         total = sum(v for k, v in self.counts.items() if k != "rejected")
         reviewed = total - self.counts.get("pending", 0)
-        line.append(f" · reviewed {reviewed:,}/{total:,}: ")
-        line.append(f"{self.counts.get('approved', 0):,} ok", STATUS_STYLES["approved"])
-        line.append(f" {self.counts.get('discarded', 0):,} out", STATUS_STYLES["discarded"])
+        parts += [
+            f"view {self.view_total:,} · reviewed {reviewed:,}/{total:,}: ",
+            (f"{self.counts.get('approved', 0):,} ok", STATUS_STYLES["approved"]),
+            (f" {self.counts.get('discarded', 0):,} out", STATUS_STYLES["discarded"]),
+        ]
         described = self._describe_filter()
         if described:
-            line.append(f" · {described}", "italic cyan")
-        self.query_one("#review-status", Static).update(line)
+            parts.append((f" · {described}", "italic cyan"))
+        # One line of fixed height: no layout pass needed.
+        self.query_one("#review-status", Static).update(Content.assemble(*parts), layout=False)
 
     def _describe_filter(self) -> str:
         f = self.filt
@@ -240,7 +247,7 @@ class ReviewScreen(Screen[None]):
 
     def _say(self, message: str, error: bool = False) -> None:
         self.query_one("#review-message", Static).update(
-            Text(message, style="bold red" if error else "green")
+            Content.styled(message, "bold red" if error else "green"), layout=False
         )
 
     def _reload_counts(self) -> None:
@@ -338,6 +345,7 @@ class ReviewScreen(Screen[None]):
             if choice is not None and self.current is not None and self.current.id == question.id:
                 self._decide(Discard(*choice))
 
+        self._own_dialog = True
         self.app.push_screen(DiscardModal(question.id), done)
 
     async def action_edit(self) -> None:
@@ -445,6 +453,7 @@ class ReviewScreen(Screen[None]):
             if text is not None:
                 self.apply_filter(dataclasses.replace(self.filt, text=text.strip() or None))
 
+        self._own_dialog = True
         self.app.push_screen(
             InputModal("Search questions, options and explanations (empty clears):",
                        value=self.filt.text or ""),
@@ -457,6 +466,7 @@ class ReviewScreen(Screen[None]):
                 self.apply_filter(filt)
 
         choices = self.store.question_filter_choices(self.project.id)
+        self._own_dialog = True
         self.app.push_screen(FilterModal(self.filt, choices), done)
 
     def action_scroll_passage(self, lines: int) -> None:

@@ -6,6 +6,7 @@ from store.argilla import ArgillaMixin
 from store.documents import DocumentsMixin
 from store.evals import EvalsMixin
 from store.jobs import JobsMixin
+from store.leaderboard import LeaderboardMixin
 from store.models import ModelsMixin
 from store.projects import ProjectsMixin
 from store.questions import QuestionsMixin
@@ -18,6 +19,7 @@ class Store(
     ReviewQueriesMixin,
     SnapshotsMixin,
     ArgillaMixin,
+    LeaderboardMixin,
 ):
     """Open with ``Store(path)``; use as a context manager to close it.
 

@@ -25,6 +25,8 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_LOCATION = "bundled:SmolLM2-135M-Instruct"
 _DIR_NAME = "SmolLM2-135M-Instruct"
 _COMPLETE_MARK = ".workbench-complete"
+# Bump when the conversion changes: older cached directories are then converted again.
+CONVERSION_VERSION = "2"
 
 
 def gguf_path() -> Path:
@@ -48,7 +50,8 @@ def converted_dir(settings: Settings) -> Path:
 
 
 def is_converted(settings: Settings) -> bool:
-    return (converted_dir(settings) / _COMPLETE_MARK).is_file()
+    mark = converted_dir(settings) / _COMPLETE_MARK
+    return mark.is_file() and mark.read_text().strip() == CONVERSION_VERSION
 
 
 def ensure_model_dir(settings: Settings, report: Callable[[str], None] = print) -> Path:
@@ -61,11 +64,13 @@ def ensure_model_dir(settings: Settings, report: Callable[[str], None] = print) 
         fcntl.flock(lock, fcntl.LOCK_EX)
         if is_converted(settings):
             return target
+        # Leftovers of conversions killed earlier (we hold the lock: none is running).
+        for stale in settings.models_dir.glob(f"{_DIR_NAME}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         partial = target.with_name(f"{_DIR_NAME}.partial-{os.getpid()}")
-        shutil.rmtree(partial, ignore_errors=True)
         try:
             _convert(gguf_path(), partial, report)
-            (partial / _COMPLETE_MARK).write_text("ok\n")
+            (partial / _COMPLETE_MARK).write_text(CONVERSION_VERSION + "\n")
             shutil.rmtree(target, ignore_errors=True)
             os.replace(partial, target)
         finally:
@@ -79,6 +84,12 @@ def _convert(gguf: Path, out: Path, report: Callable[[str], None]) -> None:
 
     report("1/3 reading the GGUF file (dequantizing, about 20 s)")
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The GGUF metadata makes the tokenizer prepend <|im_start|> as BOS (doubling the chat
+    # template's own) and names <|im_start|> as EOS; SmolLM2's own tokenizer does neither.
+    # Without this fix the model answers nonsense.
+    tokenizer.add_bos_token = False
+    tokenizer.eos_token = "<|im_end|>"
+    tokenizer.pad_token = "<|im_end|>"
     quantized = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     report("2/3 building a plain model from its weights")
     config = quantized.config

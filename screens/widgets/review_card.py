@@ -1,9 +1,13 @@
 """The question being reviewed: its text, the options with the correct one marked, and the
-explanation. Read-only; the Review screen sets ``question``."""
+explanation. Read-only; the Review screen sets ``question``.
+
+Built as Textual ``Content`` rather than Rich ``Text``: it renders without a conversion
+step, which matters when every key press redraws the card.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -18,23 +22,20 @@ STATUS_STYLES = {
 }
 
 
-def card_text(question: Question) -> Text:
-    """The card as Rich text (kept separate so tests and the bench can build it)."""
-    text = Text()
-    text.append(question.question.strip() or "(no question text)", style="bold")
-    text.append("\n")
+def card_content(question: Question) -> Content:
+    """The card's text and styles."""
+    parts: list[str | tuple[str, str]] = [
+        (question.question.strip() or "(no question text)", "bold"), "\n"]
     for i, option in enumerate(question.options):
-        correct = i == question.answer_index
-        marker = "✓" if correct else " "
-        style = "bold green" if correct else ""
-        text.append(f"\n {marker} {LETTERS[i]}  ", style=style or "dim")
-        text.append(option, style=style)
+        if i == question.answer_index:
+            parts += [(f"\n ✓ {LETTERS[i]}  ", "bold green"), (option, "bold green")]
+        else:
+            parts += [(f"\n   {LETTERS[i]}  ", "dim"), option]
     if question.answer_index is None:
-        text.append("\n   (no correct option marked)", style="italic yellow")
+        parts.append(("\n   (no correct option marked)", "italic yellow"))
     if question.explanation.strip():
-        text.append("\n\nWhy: ", style="dim bold")
-        text.append(question.explanation.strip(), style="dim italic")
-    return text
+        parts += [("\n\nWhy: ", "dim bold"), (question.explanation.strip(), "dim italic")]
+    return Content.assemble(*parts)
 
 
 class QuestionCard(Static):
@@ -44,6 +45,6 @@ class QuestionCard(Static):
 
     def watch_question(self, question: Question | None) -> None:
         if question is None:
-            self.update(Text("No question in this view.", style="italic"))
+            self.update(Content.styled("No question in this view.", "italic"))
         else:
-            self.update(card_text(question))
+            self.update(card_content(question))

@@ -1,11 +1,12 @@
 """The source passage of a question, with its most relevant sentence highlighted and
-scrolled into view. Long passages scroll."""
+scrolled into view. Long passages scroll (the screen binds the keys)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 HIGHLIGHT_STYLE = "bold reverse"
@@ -23,20 +24,22 @@ class PassageView(VerticalScroll, can_focus=False):
     def show(self, passage: str | None, span: tuple[int, int] | None = None) -> None:
         body = self.query_one("#passage-text", Static)
         self.highlighted = None if passage is None or span is None else passage[span[0]:span[1]]
-        if passage is None:
-            body.update(Text("No source passage is stored for this question.", style="italic"))
-            self.scroll_home(animate=False)
-            return
-        text = Text(passage)
-        if span is not None:
-            text.stylize(HIGHLIGHT_STYLE, *span)
-        body.update(text)
         self.scroll_home(animate=False)
+        if passage is None:
+            body.update(Content.styled("No source passage is stored for this question.",
+                                       "italic"))
+            return
+        content = Content(passage)
+        if span is not None:
+            content = content.stylize(HIGHLIGHT_STYLE, *span)
+        body.update(content)
         if span is not None and span[0] > 0:
-            self.call_after_refresh(self._scroll_to_offset, passage, span[0])
+            line = self._line_of(passage, span[0])
+            if line >= self.scrollable_content_region.height - 1:
+                # Scrolling needs the new height, known after the next layout.
+                self.call_after_refresh(self.scroll_to, y=max(line - 1, 0), animate=False)
 
-    def _scroll_to_offset(self, passage: str, offset: int) -> None:
-        """Bring the line holding ``offset`` near the top, counting wrapped lines."""
+    def _line_of(self, passage: str, offset: int) -> int:
+        """The wrapped line (0-based) that holds ``offset`` at the current width."""
         width = max(self.scrollable_content_region.width, 10)
-        lines = Text(passage[:offset] + "x").wrap(self.app.console, width)
-        self.scroll_to(y=max(len(lines) - 2, 0), animate=False)
+        return len(Text(passage[:offset] + "x").wrap(self.app.console, width)) - 1

@@ -135,10 +135,10 @@ def test_filters_and_keyset_navigation(store: Store, review_data: ReviewData) ->
     assert store.first_question_id(pid, pending) == ids[1]
     assert store.neighbour_question_id(pid, pending, ids[1]) == ids[2]
     assert store.neighbour_question_id(pid, pending, ids[1], forward=False) is None
-    assert store.question_position(pid, QuestionFilter(), ids[3]) == 4
-    assert store.question_position(pid, pending, ids[3]) == 3
+    assert store.neighbour_question_id(pid, QuestionFilter(), ids[1], forward=False) == ids[0]
     flag = QuestionFilter(flag="disagreement")
-    assert store.question_ids(pid, flag) == [ids[3]]
+    assert store.first_question_id(pid, flag) == ids[3]
+    assert store.neighbour_question_id(pid, flag, ids[3]) is None
     choices = store.question_filter_choices(pid)
     assert choices["flags"] == [("disagreement", "disagreement"),
                                 ("near-duplicate", "near-duplicate")]

@@ -1,0 +1,75 @@
+"""A project's dashboard: its counts, running jobs, and one key per screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from screens.app import PROJECT_SCREENS
+from store.records import Project
+
+HELP = """\
+The **dashboard** shows what a project holds and which jobs run for it. Each letter opens a
+screen: documents, generate, review, argilla, evaluate, leaderboard, compare, jobs.
+Counts refresh every second while jobs run in the background.
+"""
+
+
+class DashboardScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DashboardScreen #counts { height: auto; padding: 1 1; }
+    DashboardScreen #jobs-title { padding: 0 1; margin-top: 1; }
+    DashboardScreen #menu { height: auto; padding: 1 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        *[Binding(key, f"open('{name}')", title) for name, (_m, _c, key, title) in PROJECT_SCREENS.items()],
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Static(f"Project {self.project.name}", classes="title", id="dash-title")
+            yield Static("", id="counts")
+            yield Static("Running jobs", classes="title", id="jobs-title")
+            yield DataTable(id="dash-jobs", cursor_type="row")
+            with Horizontal(id="menu"):
+                yield Static("  ".join(f"[b]{k}[/b] {t}" for _n, (_m, _c, k, t) in PROJECT_SCREENS.items()))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.project.name
+        self.query_one("#dash-jobs", DataTable).add_columns("Job", "Kind", "State", "Progress", "Message")
+        self.refresh_counts()
+        self.set_interval(1.0, self.refresh_counts)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        s = store.project_stats(self.project.id)
+        q = s.questions_by_status
+        self.query_one("#counts", Static).update(
+            f"Documents  {s.documents:>7,}    Chunks     {s.chunks:>7,}\n"
+            f"Questions  {s.questions - q['rejected']:>7,}    pending {q['pending']:,} · "
+            f"approved {q['approved']:,} · discarded {q['discarded']:,} · rejected {q['rejected']:,}\n"
+            f"Snapshots  {s.snapshots:>7,}    Eval runs  {s.eval_runs:>7,}    "
+            f"Running jobs {s.running_jobs}"
+        )
+        table = self.query_one("#dash-jobs", DataTable)
+        table.clear()
+        for job in store.active_jobs(self.project.id):
+            total = job.progress_total or 0
+            progress = f"{job.progress_done}/{total}" if total else "-"
+            table.add_row(str(job.id), job.kind, job.state, progress, job.message[:40])
+
+    def action_open(self, name: str) -> None:
+        self.app.open_project_screen(name, self.project)  # type: ignore[attr-defined]

@@ -1,0 +1,213 @@
+"""Evaluate screen: pick a snapshot and/or built-in tasks and models, start the 'eval' job,
+watch its progress and see the results as they land. Thin: the store and
+``workbench.evaluation.plan`` do the work; nothing heavy is imported here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    Button, DataTable, Footer, Header, Input, Label, ProgressBar, Select, SelectionList, Static,
+)
+
+from store.records import Job, Project
+from workbench.errors import InvalidInput, WorkbenchError
+from workbench.evaluation.plan import RunOptions, check_request, formulations_from, start_evaluation
+
+HELP = """\
+The **Evaluate** screen runs lighteval on the chosen models in a background job.
+Pick the project snapshot (build one from the approved questions with **ctrl+b**), add
+built-in lighteval tasks by name if you like (comma-separated, e.g. `mmlu:anatomy|0`),
+tick the models (space), choose the formulation (letters or cloze), few-shot count, limit
+and whether to apply the chat template, then press **ctrl+s**. Progress and results show
+on the right; an identical finished run is reused instead of recomputed.
+"""
+
+NO_SNAPSHOT = "none"
+CHAT_CHOICES = [("as lighteval does (auto)", "auto"), ("on", "on"), ("off", "off")]
+
+
+def _score(run: Any, metric: str) -> str:
+    s = run.scores.get(metric)
+    if s is None:
+        return "-"
+    return f"{s.value:.3f}" + (f" ± {s.stderr:.3f}" if s.stderr is not None else "")
+
+
+class EvaluateScreen(Screen[None]):
+    CSS_PATH = "evaluate.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start"),
+        Binding("ctrl+b", "build_snapshot", "Build snapshot"),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.job_id: int | None = None
+        self._seen: tuple[Any, ...] | None = None
+
+    @property
+    def store(self) -> Any:
+        return self.app.store  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        models = self.store.list_models()
+        yield Header()
+        yield Static(f"Evaluate models on {self.project.name}", classes="title")
+        with Horizontal():
+            with VerticalScroll(id="setup-pane"):
+                yield Label("Snapshot")
+                yield Select(self._snapshot_options(), value=self._default_snapshot(),
+                             allow_blank=False, id="snapshot")
+                yield Label("Few-shot examples to hold out when building (ctrl+b)")
+                yield Input("0", type="integer", id="build-fewshot")
+                yield Label("Built-in lighteval tasks (comma-separated)")
+                yield Input("", placeholder="e.g. mmlu:anatomy|0", id="builtin")
+                yield Label("Models (space toggles)")
+                yield SelectionList[str](
+                    *[(f"{m.name} ({m.backend})", m.name, m.builtin and m.backend != "llama.cpp")
+                      for m in models], id="models")
+                yield Label("Formulation")
+                yield Select([("letters (MCF) and cloze", "both"), ("letters (MCF)", "mcf"),
+                              ("cloze", "cloze")], value="both", allow_blank=False,
+                             id="formulation")
+                with Horizontal(classes="row"):
+                    with Vertical():
+                        yield Label("Few-shot")
+                        yield Input("0", type="integer", id="fewshot")
+                    with Vertical():
+                        yield Label("Limit")
+                        yield Input("", type="integer", placeholder="all", id="limit")
+                    with Vertical():
+                        yield Label("Seed")
+                        yield Input("0", type="integer", id="seed")
+                yield Label("Chat template")
+                yield Select(CHAT_CHOICES, value="auto", allow_blank=False, id="chat")
+                yield Button("Start", variant="primary", id="start")
+            with Vertical(id="results-pane"):
+                yield Static("No evaluation running.", id="job-status")
+                yield ProgressBar(total=None, show_eta=False, id="job-progress")
+                yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        table.add_columns("run", "model", "task", "state", "acc", "acc_norm", "settings")
+        latest = self._latest_eval_job()
+        self.job_id = latest.id if latest else None
+        self.refresh_view()
+        self.set_interval(1.0, self.refresh_view)
+
+    # -- reading the store -----------------------------------------------------------------
+    def _snapshot_options(self) -> list[tuple[str, str]]:
+        snaps = self.store.snapshots(self.project.id)
+        options = [(f"{s.id}  ({s.question_count} test, {s.fewshot_count} few-shot)", s.id)
+                   for s in snaps]
+        return [*options, ("no snapshot (built-in tasks only)", NO_SNAPSHOT)]
+
+    def _default_snapshot(self) -> str:
+        snaps = self.store.snapshots(self.project.id)
+        return snaps[0].id if snaps else NO_SNAPSHOT
+
+    def _latest_eval_job(self) -> Job | None:
+        jobs = [j for j in self.store.list_jobs(self.project.id, limit=50) if j.kind == "eval"]
+        return jobs[0] if jobs else None
+
+    def refresh_view(self) -> None:
+        job = self.store.job(self.job_id) if self.job_id is not None else None
+        runs = self.store.eval_runs(self.project.id)
+        seen = (None if job is None else (job.state, job.progress_done, job.message),
+                len(runs), tuple(r.state for r in runs[-20:]))
+        if seen == self._seen:
+            return
+        self._seen = seen
+        self._show_job(job)
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for r in reversed(runs):
+            s = r.settings
+            settings = (f"{s.get('fewshot', 0)}-shot "
+                        f"{'chat' if s.get('override_chat_template') else 'plain'}"
+                        f"{' limit ' + str(s['limit']) if s.get('limit') else ''}")
+            table.add_row(str(r.id), r.model_name, r.task, r.state, _score(r, "acc"),
+                          _score(r, "acc_norm"), settings, key=str(r.id))
+
+    def _show_job(self, job: Job | None) -> None:
+        status = self.query_one("#job-status", Static)
+        bar = self.query_one("#job-progress", ProgressBar)
+        if job is None:
+            status.update("No evaluation running.")
+            bar.update(total=None, progress=0)
+            return
+        line = f"Job {job.id}: {job.state}"
+        if job.message:
+            line += f" - {job.message}"
+        if job.error:
+            line += f"\n[b red]{job.error}[/] {job.hint or ''}"
+        status.update(line)
+        bar.update(total=job.progress_total or None, progress=job.progress_done)
+
+    # -- actions ---------------------------------------------------------------------------
+    def _int(self, widget_id: str, default: int | None) -> int | None:
+        text = self.query_one(f"#{widget_id}", Input).value.strip()
+        if not text:
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            raise InvalidInput(f"'{text}' is not a whole number.") from None
+
+    def action_build_snapshot(self) -> None:
+        from workbench.snapshots import build_snapshot
+
+        try:
+            result = build_snapshot(self.store, self.project, self._int("build-fewshot", 0) or 0)
+        except WorkbenchError as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return
+        select = self.query_one("#snapshot", Select)
+        select.set_options(self._snapshot_options())
+        select.value = result.snapshot.id
+        verb = "Built" if result.created else "Same content as"
+        self.notify(f"{verb} snapshot {result.snapshot.id} "
+                    f"({result.snapshot.question_count} questions).")
+
+    def options(self) -> RunOptions:
+        chat = self.query_one("#chat", Select).value
+        return RunOptions(
+            formulations=formulations_from(str(self.query_one("#formulation", Select).value)),
+            fewshot=self._int("fewshot", 0) or 0, limit=self._int("limit", None),
+            seed=self._int("seed", 0) or 0,
+            chat_template=None if chat == "auto" else chat == "on",
+        )
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+
+    def action_start(self) -> None:
+        snapshot = str(self.query_one("#snapshot", Select).value)
+        builtin = [t.strip() for t in self.query_one("#builtin", Input).value.split(",")
+                   if t.strip()]
+        models = list(self.query_one("#models", SelectionList).selected)
+        try:
+            if snapshot == NO_SNAPSHOT and not builtin:
+                raise InvalidInput("Nothing to evaluate.",
+                                   "Choose a snapshot (build one with ctrl+b) or add built-in tasks.")
+            request = check_request(self.store, self.project, models,
+                                    None if snapshot == NO_SNAPSHOT else snapshot, builtin,
+                                    self.options())
+            job = start_evaluation(self.store, self.app.settings, request)  # type: ignore[attr-defined]
+        except WorkbenchError as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return
+        self.job_id = job.id
+        self._seen = None
+        self.refresh_view()
+        self.notify(f"Evaluation job {job.id} started.")

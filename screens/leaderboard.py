@@ -1,0 +1,390 @@
+"""The Leaderboard screen: models x tasks with error bars, sorted, filtered, exported.
+
+Thin: ``workbench.leaderboard`` computes everything; this screen loads it off the event
+loop, shows it in a DataTable and turns keys into calls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import ColumnKey
+from textual_plotext import PlotextPlot
+
+from screens.cell_history import CellHistoryModal
+from screens.modals import InputModal
+from store.records import Project
+from workbench import leaderboard as lb
+from workbench.errors import WorkbenchError
+
+HELP = """\
+The **leaderboard** shows every model's latest finished run on every task: accuracy in
+percent ± its standard error, clustered by the questions' source passage (questions from
+one passage are not independent). The average column pools the tasks' errors.
+
+- **bold green**: best in the column; `=`: not significantly different from the column's
+  leader (paired McNemar test on the shared questions, Holm-adjusted); `†`: run on an older
+  snapshot than the project's latest; `!`: run with other settings than the leader's;
+  `*`: average over fewer tasks than shown.
+- `s` sorts by the column under the cursor (again to reverse); `/` filters: words match
+  model names, `task:WORD` matches tasks.
+- `h` shows the history of the selected cell over snapshots; `b` shows a bar chart of the
+  selected task across models.
+- `space` marks a model; `c` compares the two marked models (or the selected model with
+  the leader).
+- `m`, `v`, `j` export Markdown, CSV and JSON to the exports folder; `d` switches
+  clustering between source passage and document; `r` reloads.
+"""
+
+CHART_MODELS = 20
+
+
+class LeaderboardScreen(Screen[None]):
+    CSS_PATH = "leaderboard.tcss"
+    BINDINGS = [
+        Binding("s", "sort", "Sort"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("h", "history", "History"),
+        Binding("b", "chart", "Chart"),
+        Binding("space", "mark", "Pick"),
+        Binding("c", "compare", "Compare"),
+        Binding("m", "export('md')", "Export md"),
+        Binding("v", "export('csv')", "Export CSV", show=False),
+        Binding("j", "export('json')", "Export JSON", show=False),
+        Binding("d", "toggle_clustering", "Clustering", show=False),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.data: lb.LeaderboardData | None = None
+        self.board: lb.Leaderboard | None = None
+        self.filter_text = ""
+        self.sort_by = lb.AVERAGE
+        self.descending = True
+        self.cluster_by = "passage"
+        self.marked: list[str] = []
+        self.columns: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Static("Loading…", id="lb-info", classes="muted")
+            yield DataTable(id="lb-table", cursor_type="cell", zebra_stripes=True)
+            yield Static("", id="lb-detail")
+            yield PlotextPlot(id="lb-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.project.name} · leaderboard"
+        self.load()
+
+    # -- data -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="leaderboard-load")
+    def load(self) -> None:
+        """Read the runs and compute every statistic (paired tests included) off the event
+        loop; the screen then only fills the table."""
+        try:
+            data = lb.load_leaderboard_data(self.app.store, self.project,  # type: ignore[attr-defined]
+                                            cluster_by=self.cluster_by)
+            board = self._build(data)
+        except WorkbenchError as exc:
+            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self._loaded, data, board)
+
+    def _loaded(self, data: lb.LeaderboardData, board: lb.Leaderboard) -> None:
+        self.data, self.board = data, board
+        self.render_table()
+
+    def _build(self, data: lb.LeaderboardData) -> lb.Leaderboard:
+        models, tasks = lb.parse_filter(self.filter_text)
+        if self.sort_by not in (lb.AVERAGE, lb.MODEL, *data.tasks):
+            self.sort_by = lb.AVERAGE
+        return lb.build_leaderboard(data, models, tasks, self.sort_by, self.descending)
+
+    def rebuild(self) -> None:
+        """After a filter change: statistics come from the data's caches."""
+        if self.data is None:
+            return
+        self.board = self._build(self.data)
+        self.render_table()
+
+    def render_table(self) -> None:
+        """Fill the table from ``self.board`` (after loading or filtering)."""
+        board = self.board
+        assert board is not None
+        table = self.query_one("#lb-table", DataTable)
+        keep = table.cursor_coordinate
+        table.clear(columns=True)
+        self.columns = [lb.MODEL, lb.AVERAGE, *board.tasks]
+        rows = [self._row_cells(row) for row in board.rows]
+        for i, key in enumerate(self.columns):
+            # Widths computed here: DataTable would otherwise measure every cell.
+            width = max([len(self._label(key)) + 2, *(r[i].cell_len for r in rows)])
+            table.add_column(self._label(key), key=key, width=width)
+        for row, cells in zip(board.rows, rows, strict=True):
+            table.add_row(*cells, key=row.model)
+        if board.rows:
+            table.cursor_coordinate = Coordinate(min(keep.row, len(board.rows) - 1),
+                                                 min(keep.column, len(self.columns) - 1))
+        self.query_one("#lb-info", Static).update(self.info_text())
+        self.show_detail()
+        self.draw_chart()
+
+    def _label(self, key: str) -> str:
+        board = self.board
+        label = key.capitalize() if key in (lb.MODEL, lb.AVERAGE) else key
+        if board is not None and key == board.sort_by:
+            label += " ▼" if board.descending else " ▲"
+        return label
+
+    def _row_cells(self, row: lb.Row) -> list[Text]:
+        mark = "◆ " if row.model in self.marked else ""
+        cells = [Text(mark + row.model, style="bold" if row.leader else ""),
+                 Text(lb.average_text(row), justify="right", style="bold" if row.leader else "")]
+        for t in self.board.tasks if self.board else []:
+            c = row.cells.get(t)
+            if c is None:
+                cells.append(Text("–", style="dim", justify="right"))
+            else:
+                style = "bold green" if c.best else ("dim" if c.stale else "")
+                cells.append(Text(lb.cell_text(c), style=style, justify="right"))
+        return cells
+
+    def apply_order(self) -> None:
+        """Reorder the table's rows to ``self.board`` without refilling it."""
+        board = self.board
+        assert board is not None
+        table = self.query_one("#lb-table", DataTable)
+        model, _ = self.selected()
+        rank = {r.model: i for i, r in enumerate(board.rows)}
+        table.sort(lb.MODEL, key=lambda cell: rank[cell.plain.removeprefix("◆ ")])
+        for key in self.columns:
+            table.columns[ColumnKey(key)].label = Text(self._label(key))
+        table.refresh()
+        if model is not None:
+            table.cursor_coordinate = Coordinate(rank[model], table.cursor_coordinate.column)
+
+    def info_text(self) -> str:
+        board = self.board
+        assert board is not None and self.data is not None
+        if not self.data.cells:
+            return ("No finished evaluations yet. Run some from the Evaluate screen "
+                    "(key e on the dashboard).")
+        parts = [f"{len(board.rows)} models × {len(board.tasks)} tasks",
+                 f"errors clustered by {board.cluster_by}"]
+        if board.latest_snapshot:
+            parts.append(f"latest snapshot {board.latest_snapshot[:10]}")
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}'")
+        return " · ".join(parts)
+
+    # -- selection --------------------------------------------------------------------------
+    def selected(self) -> tuple[str | None, str | None]:
+        """(model, column) under the cursor."""
+        board = self.board
+        if board is None or not board.rows:
+            return None, None
+        table = self.query_one("#lb-table", DataTable)
+        coord = table.cursor_coordinate
+        row = board.rows[min(coord.row, len(board.rows) - 1)].model
+        column = self.columns[min(coord.column, len(self.columns) - 1)]
+        return row, column
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        self.show_detail()
+        self.draw_chart()
+
+    def show_detail(self) -> None:
+        detail = self.query_one("#lb-detail", Static)
+        board = self.board
+        model, column = self.selected()
+        lines: list[str] = []
+        if board is not None and model is not None and column is not None:
+            row = next(r for r in board.rows if r.model == model)
+            cell = row.cells.get(column)
+            if cell is not None:
+                acc = cell.accuracy
+                lo, hi = acc.interval
+                wid = ""
+                if acc.clustered_stderr is not None:
+                    wid = (f"; clustering widened it from ±{lb.pct(acc.stderr)}" if acc.widened
+                           else f"; i.i.d. ±{lb.pct(acc.stderr)}")
+                lines.append(f"{model} on {column}: {lb.pct(acc.value)}% of {acc.n}, 95% CI "
+                             f"[{lb.pct(lo)}, {lb.pct(hi)}]{wid}")
+                status = []
+                if cell.leader:
+                    status.append("leader")
+                elif cell.tied_with_leader is not None:
+                    status.append(("tied with the leader" if cell.tied_with_leader
+                                   else "below the leader") + f" (p={cell.p_vs_leader:.3g})")
+                if cell.stale:
+                    status.append("stale: run on an older snapshot")
+                if cell.settings_differ:
+                    status.append("settings differ from the leader's: "
+                                  + ", ".join(cell.settings_differ))
+                lines.append(" · ".join(status + [lb.settings_summary(cell.run.settings)]))
+            elif column == lb.AVERAGE and row.average is not None:
+                lo, hi = row.average.interval
+                state = "leader" if row.leader else (
+                    "" if row.tied_with_leader is None else
+                    ("tied with the leader" if row.tied_with_leader else "below the leader")
+                    + f" (p={row.p_vs_leader:.3g})")
+                lines.append(f"{model}: average of {row.average.tasks} tasks "
+                             f"{lb.pct(row.average.value)}%, pooled 95% CI [{lb.pct(lo)}, "
+                             f"{lb.pct(hi)}] {state}")
+        if board is not None:
+            lines += [f"⚠ {w}" for w in board.settings_warnings()]
+            if board.note:
+                lines.append(board.note)
+        detail.update(Text("\n".join(lines)))
+
+    # -- actions --------------------------------------------------------------------------------
+    def action_sort(self) -> None:
+        _model, column = self.selected()
+        if column is None or self.board is None:
+            return
+        if column == self.sort_by:
+            self.descending = not self.descending
+        else:
+            self.sort_by, self.descending = column, column != lb.MODEL
+        self.board = lb.resort(self.board, self.sort_by, self.descending)
+        self.apply_order()
+        self.show_detail()
+
+    def action_filter(self) -> None:
+        def apply(text: str | None) -> None:
+            if text is not None:
+                self.filter_text = text.strip()
+                self.rebuild()
+
+        self.app.push_screen(InputModal("Filter: words match models, task:WORD matches tasks",
+                                        self.filter_text, "e.g. llama task:exam"), apply)
+
+    def action_history(self) -> None:
+        model, column = self.selected()
+        if self.data is None or model is None or column in (None, lb.MODEL, lb.AVERAGE):
+            self.notify("Select a task cell to see its history.", severity="warning")
+            return
+        assert column is not None
+        try:
+            points = lb.cell_history(self.app.store, self.data, model, column)  # type: ignore[attr-defined]
+        except WorkbenchError as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            return
+        self.app.push_screen(CellHistoryModal(model, column, points))
+
+    def action_chart(self) -> None:
+        chart = self.query_one("#lb-chart", PlotextPlot)
+        chart.display = not chart.display
+        self.draw_chart()
+
+    def chart_task(self) -> str | None:
+        _model, column = self.selected()
+        board = self.board
+        if board is None or not board.tasks:
+            return None
+        return column if column in board.tasks else (
+            lb.AVERAGE if column == lb.AVERAGE else board.tasks[0])
+
+    def chart_series(self) -> tuple[str, list[str], list[float]]:
+        """Title, model names and percentages of the bar chart (top models of the column)."""
+        board = self.board
+        task = self.chart_task()
+        if board is None or task is None:
+            return "", [], []
+        rows = [r for r in board.rows if r.value(task) is not None]
+        rows.sort(key=lambda r: r.value(task) or 0.0, reverse=True)
+        shown = rows[:CHART_MODELS]
+        title = f"{task}: accuracy %" + (f" (top {CHART_MODELS} of {len(rows)})"
+                                         if len(rows) > CHART_MODELS else "")
+        return title, [r.model for r in shown], [100 * (r.value(task) or 0.0) for r in shown]
+
+    def draw_chart(self) -> None:
+        plot = self.query_one("#lb-chart", PlotextPlot)
+        if not plot.display:
+            return
+        title, names, values = self.chart_series()
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if names:
+            plt.bar(list(reversed(names)), list(reversed(values)), orientation="horizontal",
+                    width=0.4)
+            plt.xlim(0, 100)
+        plt.title(title)
+        plot.refresh()
+
+    def action_mark(self) -> None:
+        model, _ = self.selected()
+        if model is None:
+            return
+        if model in self.marked:
+            self.marked.remove(model)
+        else:
+            self.marked = (self.marked + [model])[-2:]
+        self.render_table()
+
+    def action_compare(self) -> None:
+        board = self.board
+        model, _ = self.selected()
+        if board is None or model is None:
+            return
+        if len(self.marked) == 2:
+            a, b = self.marked
+        else:
+            leader = next((r.model for r in board.rows if r.leader), None)
+            a = self.marked[0] if self.marked else leader
+            b = model
+            if a is None or a == b:
+                self.notify("Mark two models with space, then press c.", severity="warning")
+                return
+        self.app.open_project_screen("compare", self.project, model_a=a, model_b=b)  # type: ignore[attr-defined]
+
+    def action_export(self, fmt: str) -> None:
+        if self.board is None:
+            return
+        settings = self.app.settings  # type: ignore[attr-defined]
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = settings.exports_dir / f"leaderboard-{self.project.name}-{stamp}.{fmt}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "md":
+                text = lb.to_markdown(self.board)
+            elif fmt == "csv":
+                text = lb.to_csv(self.board)
+            else:
+                import json
+
+                text = json.dumps(lb.to_json(self.board), indent=2, default=str) + "\n"
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.app.show_error(WorkbenchError(  # type: ignore[attr-defined]
+                f"Could not write {path}: {exc.strerror or exc}.",
+                "Check that the exports folder is writable."))
+            return
+        self.last_export = path
+        self.notify(f"Exported to {path}")
+
+    def action_toggle_clustering(self) -> None:
+        self.cluster_by = "document" if self.cluster_by == "passage" else "passage"
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.data is not None:
+            self.load()

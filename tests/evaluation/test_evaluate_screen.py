@@ -1,0 +1,86 @@
+"""The Evaluate screen driven with keys: build a snapshot, refuse an empty request, start a
+real evaluation job and see its result land in the table."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from textual.widgets import DataTable, Input, Select, SelectionList
+
+from screens.app import WorkbenchApp
+from screens.error_modal import ErrorModal
+from screens.evaluate import NO_SNAPSHOT, EvaluateScreen
+from store import Store
+from store.records import Project
+from workbench.settings import Settings
+
+
+async def _open(app: WorkbenchApp, pilot, project: Project) -> EvaluateScreen:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    app.open_project_screen("evaluate", project)
+    await pilot.pause()
+    assert isinstance(app.screen, EvaluateScreen)
+    return app.screen
+
+
+async def test_build_a_snapshot_and_refuse_an_empty_request(
+        settings: Settings, store: Store, exam_project: Project):
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app, pilot, exam_project)
+        assert screen.query_one("#snapshot", Select).value == NO_SNAPSHOT
+        screen.query_one("#build-fewshot", Input).value = "2"
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        snaps = store.snapshots(exam_project.id)
+        assert len(snaps) == 1 and snaps[0].fewshot_count == 2
+        assert screen.query_one("#snapshot", Select).value == snaps[0].id
+        await pilot.press("ctrl+b")  # same content: no second snapshot
+        await pilot.pause()
+        assert len(store.snapshots(exam_project.id)) == 1
+
+        screen.query_one("#snapshot", Select).value = NO_SNAPSHOT
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert "Nothing to evaluate" in app.screen.error_title
+        await pilot.press("escape")
+        screen.query_one("#snapshot", Select).value = snaps[0].id
+        screen.query_one("#fewshot", Input).value = "5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert "held-out" in app.screen.error_title
+        assert store.list_jobs(exam_project.id) == []
+
+
+@pytest.mark.slow
+async def test_start_an_evaluation_and_watch_it_finish(
+        settings: Settings, store: Store, exam_project: Project, exam_snapshot, bundled_dir):
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app, pilot, exam_project)
+        assert screen.query_one("#snapshot", Select).value == exam_snapshot.id
+        assert list(screen.query_one("#models", SelectionList).selected) == ["smollm2-135m"]
+        screen.query_one("#formulation", Select).value = "mcf"
+        screen.query_one("#limit", Input).value = "6"
+        screen.query_one("#chat", Select).value = "off"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        jobs = store.list_jobs(exam_project.id)
+        assert len(jobs) == 1 and jobs[0].kind == "eval"
+        deadline = time.monotonic() + 600
+        while store.job(jobs[0].id).active and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+        job = store.job(jobs[0].id)
+        assert job.state == "done", (job.error, job.hint)
+        await pilot.pause(1.5)
+        table = screen.query_one("#results", DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert len(rows) == 1
+        run = store.eval_runs(exam_project.id)[0]
+        assert rows[0][:4] == [str(run.id), "smollm2-135m", "project:mcf", "done"]
+        assert rows[0][4].startswith(f"{run.scores['acc'].value:.3f}")
+        assert run.settings["limit"] == 6 and run.settings["override_chat_template"] is False

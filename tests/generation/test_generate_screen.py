@@ -1,0 +1,66 @@
+"""The Generate screen: unavailable models are refused before a job exists; a started
+job shows on the Jobs screen and outlives the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import Input, Select
+
+from screens.app import WorkbenchApp
+from screens.error_modal import ErrorModal
+from screens.generate import GenerateScreen
+from screens.jobs import JobRow, JobsScreen
+from store import Store
+from store.records import Project
+from workbench.jobs.launch import pid_alive
+from workbench.jobs.supervise import wait_for_job
+from workbench.settings import Settings
+
+
+async def test_unavailable_backend_is_shown_and_refused(
+    settings: Settings, store: Store, corpus_project: Project
+) -> None:
+    store.add_model("big-gpu", "vllm", "/models/big")
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_project_screen("generate", corpus_project)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GenerateScreen)
+        assert "available" in str(screen.query_one("#model-status").render())
+        screen.query_one("#model", Select).value = "big-gpu"
+        await pilot.pause()
+        assert "vLLM is not installed" in str(screen.query_one("#model-status").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert "vLLM is not installed" in app.screen.error_title
+        assert "workbench[vllm]" in app.screen.hint
+    assert store.list_jobs() == []
+
+
+@pytest.mark.slow
+async def test_start_from_the_screen_then_quit_leaves_the_job_running(
+    settings: Settings, store: Store, corpus_project: Project
+) -> None:
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_project_screen("generate", corpus_project)
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#limit-chunks", Input).value = "2"
+        await pilot.pause()
+        assert "2 chunks x 1 = 2 questions" in str(screen.query_one("#plan").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, JobsScreen)
+        (job,) = store.list_jobs()
+        assert [r.job.id for r in app.screen.query(JobRow)] == [job.id]
+        assert job.params["model"]["name"] == "smollm2-135m-gguf"
+    assert pid_alive(store.job(job.id).pid)  # the app is gone, the job is not
+    done = wait_for_job(store, settings, job.id, poll_seconds=0.2)
+    assert done.state == "done" and done.result["items"] == 2

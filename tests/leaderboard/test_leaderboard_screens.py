@@ -1,0 +1,186 @@
+"""Leaderboard and Compare screens driven with keys (Pilot), checked against the store."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from synthetic_runs import DEFAULT_SETTINGS, add_run
+from textual.widgets import DataTable
+
+from screens.app import WorkbenchApp
+from workbench import compare as cmp
+from workbench import leaderboard as lb
+
+A = [1] * 20 + [1] * 9 + [0] * 3 + [0] * 8
+B = [1] * 20 + [0] * 9 + [1] * 3 + [0] * 8
+C = [1] * 10 + [0] * 30
+
+
+@pytest.fixture
+def runs(store, project, questions):
+    clusters = [f"p{i // 4}" for i in range(40)]
+    add_run(store, project, "alpha", "exam", A, questions, clusters)
+    add_run(store, project, "beta", "exam", B, questions, clusters,
+            settings={**DEFAULT_SETTINGS, "chat_template": True})
+    add_run(store, project, "gamma", "exam", C, questions, clusters)
+    add_run(store, project, "alpha", "quiz", B, questions, clusters)
+    add_run(store, project, "beta", "quiz", A, questions, clusters)
+    return store
+
+
+def _cell(table: DataTable, row: int, col: int) -> str:
+    return str(table.get_cell_at((row, col)))
+
+
+async def _open_leaderboard(app, pilot, project):
+    app.open_project_screen("leaderboard", project)
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return app.screen
+
+
+async def test_leaderboard_shows_the_stores_numbers_sorts_filters_exports(
+        settings, runs, project):
+    expected = lb.build_leaderboard(lb.load_leaderboard_data(runs, project))
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_leaderboard(app, pilot, project)
+        table = screen.query_one("#lb-table", DataTable)
+        assert table.row_count == 3
+        # rows in average order, cells as computed from the store's per-sample results
+        assert [_cell(table, i, 0).strip() for i in range(3)] == [r.model for r in expected.rows]
+        alpha = expected.cell("alpha", "exam")
+        col = 2 + expected.tasks.index("exam")
+        row = [r.model for r in expected.rows].index("alpha")
+        assert _cell(table, row, col) == lb.cell_text(alpha)
+        assert "72.5±" in _cell(table, row, col)  # 29 of 40
+        # gamma has no quiz run: the average is over one task and marked
+        assert "*" in _cell(table, [r.model for r in expected.rows].index("gamma"), 1)
+
+        # sort by the exam column: move the cursor there, press s
+        table.cursor_coordinate = (0, col)
+        await pilot.press("s")
+        assert [_cell(table, i, 0).strip() for i in range(3)] == ["alpha", "beta", "gamma"]
+        await pilot.press("s")  # reversed
+        assert [_cell(table, i, 0).strip() for i in range(3)] == ["gamma", "beta", "alpha"]
+
+        # the detail line shows settings and the settings warning
+        detail = str(screen.query_one("#lb-detail").render())
+        assert "chat_template" in detail
+
+        # filter: models containing "a", task quiz (gamma has no quiz run, so it goes)
+        await pilot.press("slash")
+        for ch in "a task:quiz":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.board.tasks == ["quiz"]
+        assert sorted(r.model for r in screen.board.rows) == ["alpha", "beta"]
+        assert table.row_count == 2
+
+        # bar chart of the selected task
+        await pilot.press("b")
+        await pilot.pause()
+        title, names, values = screen.chart_series()
+        assert title.startswith("quiz") and set(names) == {"alpha", "beta"}
+        assert sorted(values) == pytest.approx([57.5, 72.5])  # 23 and 29 of 40
+        assert screen.query_one("#lb-chart").display
+
+        # exports land in the exports folder with the same numbers
+        for key in ("m", "v", "j"):
+            await pilot.press(key)
+            await pilot.pause()
+        files = sorted(settings.exports_dir.glob("leaderboard-*"))
+        assert {f.suffix for f in files} == {".md", ".csv", ".json"}
+        exported = json.loads(next(f for f in files if f.suffix == ".json").read_text())
+        assert exported["tasks"] == ["quiz"]
+        rows = list(csv.DictReader(next(f for f in files if f.suffix == ".csv").open()))
+        assert {r["model"] for r in rows} == {"alpha", "beta"}
+
+
+async def test_history_and_compare_from_the_leaderboard(settings, runs, project):
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_leaderboard(app, pilot, project)
+        table = screen.query_one("#lb-table", DataTable)
+        order = [r.model for r in screen.board.rows]
+        table.cursor_coordinate = (order.index("alpha"), 2 + screen.board.tasks.index("exam"))
+        await pilot.press("h")
+        await pilot.pause()
+        history = app.screen.query_one("#history-table", DataTable)
+        assert history.row_count == 1
+        await pilot.press("escape")
+
+        # mark alpha and gamma, compare them
+        await pilot.press("space")
+        table.cursor_coordinate = (order.index("gamma"), 0)
+        await pilot.press("space")
+        await pilot.press("c")
+        await pilot.pause()
+        from screens.compare import CompareScreen
+
+        assert isinstance(app.screen, CompareScreen)
+        assert (app.screen.model_a, app.screen.model_b) == ("alpha", "gamma")
+
+
+async def test_compare_screen_warns_breaks_down_and_drills_in(settings, runs, project,
+                                                              questions):
+    expected = cmp.compare_models(runs, project, "alpha", "beta")
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_project_screen("compare", project, model_a="alpha", model_b="beta")
+        await pilot.pause()
+        screen = app.screen
+        warnings = str(screen.query_one("#cmp-warnings").render())
+        assert "settings differ" in warnings and "chat_template" in warnings
+        tasks = screen.query_one("#cmp-tasks", DataTable)
+        assert tasks.row_count == 2
+        exam = expected.task("exam").paired
+        assert str(tasks.get_cell_at((0, 6))) == f"{exam.test.p_value:.3g}"
+        assert "⚠" in str(tasks.get_cell_at((0, 7)))  # verdict flagged: settings differ
+        questions_table = screen.query_one("#cmp-questions", DataTable)
+        assert questions_table.row_count == 40
+        await pilot.press("3")  # only B right
+        assert questions_table.row_count == 3
+        summary = str(screen.query_one("#cmp-summary").render())
+        assert "only A 9" in summary and "only B 3" in summary
+
+        questions_table.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        from screens.question_compare import QuestionCompareModal
+
+        modal = app.screen
+        assert isinstance(modal, QuestionCompareModal)
+        assert modal.detail.outcome.question_id == questions[29]
+        options = modal.query_one("#qc-options").render()
+        assert options is not None
+        await pilot.press("escape")
+        assert app.screen is screen
+
+        await pilot.press("s")  # swap A and B
+        await pilot.pause()
+        assert (screen.model_a, screen.model_b) == ("beta", "alpha")
+        assert screen.result.task("exam").paired.only_a == 3
+
+
+async def test_compare_screen_without_models_asks_for_them(settings, runs, project):
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_project_screen("compare", project)
+        await pilot.pause()
+        assert "Pick two models" in str(app.screen.query_one("#cmp-warnings").render())
+        assert app.screen.query_one("#cmp-tasks", DataTable).row_count == 0
+
+
+async def test_empty_leaderboard_says_what_to_do(settings, store, project):
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_leaderboard(app, pilot, project)
+        assert "No finished evaluations" in str(screen.query_one("#lb-info").render())
+        await pilot.press("s", "h", "c", "b")  # nothing to act on: no crash, no modal error
+        await pilot.pause()
+        assert app.screen is screen

@@ -1,0 +1,199 @@
+"""The leaderboard built from synthetic runs with known per-sample outcomes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
+from workbench import leaderboard as lb
+from workbench import stats
+from workbench.errors import InvalidInput
+
+
+def _ones(k: int, n: int) -> list[int]:
+    """k right answers out of n, the right ones first."""
+    return [1] * k + [0] * (n - k)
+
+
+@pytest.fixture
+def board_store(store, project, questions):
+    """Three models on two tasks of 40 questions; 'big' clearly leads on 'facts'."""
+    qs = questions
+    clusters = [f"p{i // 4}" for i in range(40)]
+    add_run(store, project, "big", "facts", _ones(36, 40), qs, clusters)
+    add_run(store, project, "mid", "facts", _ones(34, 40), qs, clusters)
+    add_run(store, project, "small", "facts", _ones(12, 40), qs, clusters)
+    add_run(store, project, "big", "reasoning", _ones(20, 40), qs, clusters)
+    add_run(store, project, "mid", "reasoning", _ones(24, 40), qs, clusters)
+    add_run(store, project, "small", "reasoning", _ones(10, 40), qs, clusters)
+    return store
+
+
+def test_cells_hold_our_own_statistics(board_store, project):
+    data = lb.load_leaderboard_data(board_store, project)
+    board = lb.build_leaderboard(data)
+    cell = board.cell("mid", "facts")
+    expected = stats.accuracy(_ones(34, 40), [f"p{i // 4}" for i in range(40)])
+    assert cell.accuracy == expected
+    assert cell.accuracy.value == pytest.approx(0.85)
+    assert cell.accuracy.clustered_stderr is not None
+    assert board.tasks == ["facts", "reasoning"]
+
+
+def test_average_pools_errors_and_sorting(board_store, project):
+    data = lb.load_leaderboard_data(board_store, project)
+    board = lb.build_leaderboard(data)
+    assert [r.model for r in board.rows] == ["mid", "big", "small"]  # by average, best first
+    mid = board.rows[0]
+    facts, reasoning = mid.cells["facts"].accuracy, mid.cells["reasoning"].accuracy
+    assert mid.average.value == pytest.approx((0.85 + 0.6) / 2)
+    # no snapshot shared, so the tasks are independent: sqrt(se1^2 + se2^2) / 2
+    assert mid.average.stderr == pytest.approx(
+        math.sqrt(facts.best_stderr**2 + reasoning.best_stderr**2) / 2)
+    assert mid.average.stderr != pytest.approx((facts.best_stderr + reasoning.best_stderr) / 2)
+
+    by_facts = lb.build_leaderboard(data, sort_by="facts")
+    assert [r.model for r in by_facts.rows] == ["big", "mid", "small"]
+    ascending = lb.build_leaderboard(data, sort_by="facts", descending=False)
+    assert [r.model for r in ascending.rows] == ["small", "mid", "big"]
+    by_name = lb.build_leaderboard(data, sort_by="model")
+    assert [r.model for r in by_name.rows] == ["big", "mid", "small"]
+    with pytest.raises(InvalidInput, match="no column"):
+        lb.build_leaderboard(data, sort_by="nope")
+
+
+def test_best_and_tied_marks(board_store, project):
+    board = lb.build_leaderboard(lb.load_leaderboard_data(board_store, project))
+    big, mid, small = (board.cell(m, "facts") for m in ("big", "mid", "small"))
+    assert big.best and big.leader and big.tied_with_leader is None
+    assert not mid.best and mid.tied_with_leader is True  # 36 vs 34 of 40: not significant
+    assert small.tied_with_leader is False  # 36 vs 12: clearly worse
+    # Holm over the column's two tests: the smaller raw p is doubled
+    raw_small = stats.paired_difference(_ones(36, 40), _ones(12, 40)).test.p_value
+    raw_mid = stats.paired_difference(_ones(36, 40), _ones(34, 40)).test.p_value
+    assert small.p_vs_leader == pytest.approx(stats.holm([raw_mid, raw_small])[1])
+    rows = {r.model: r for r in board.rows}
+    assert rows["mid"].leader and rows["big"].tied_with_leader is True
+    assert rows["small"].tied_with_leader is False
+    assert board.comparisons == 2
+    assert "Holm" in board.note
+
+
+def test_filters_recompute_leaders(board_store, project):
+    data = lb.load_leaderboard_data(board_store, project)
+    board = lb.build_leaderboard(data, model_filter="m", task_filter="fact")
+    assert [r.model for r in board.rows] == ["mid", "small"]
+    assert board.tasks == ["facts"]
+    assert board.cell("mid", "facts").leader
+    assert lb.parse_filter("llama task:med") == ("llama", "med")
+    assert lb.parse_filter("") == (None, None)
+    empty = lb.build_leaderboard(data, model_filter="zzz")
+    assert empty.rows == [] and empty.note is None
+
+
+def test_stale_cells_and_history(store, project, questions):
+    old = make_snapshot(store, project, questions[:20], "old")
+    add_run(store, project, "m", "exam", _ones(10, 20), questions[:20], snapshot_id=old)
+    add_run(store, project, "other", "exam", _ones(15, 20), questions[:20], snapshot_id=old)
+    new = make_snapshot(store, project, questions[:30], "new")
+    add_run(store, project, "m", "exam", _ones(24, 30), questions[:30], snapshot_id=new)
+    data = lb.load_leaderboard_data(store, project)
+    assert data.latest_snapshot == new
+    board = lb.build_leaderboard(data)
+    assert not board.cell("m", "exam").stale
+    assert board.cell("m", "exam").accuracy.value == pytest.approx(0.8)
+    assert board.cell("other", "exam").stale
+    assert "†" in lb.cell_text(board.cell("other", "exam"))
+    history = lb.cell_history(store, data, "m", "exam")
+    assert [h.run.snapshot_id for h in history] == [old, new]
+    assert [h.accuracy.value for h in history] == pytest.approx([0.5, 0.8])
+    assert [h.stale for h in history] == [True, False]
+    assert history[0].snapshot_created_at is not None
+
+
+def test_tasks_on_one_snapshot_are_pooled_with_their_covariance(store, project, questions):
+    snap = make_snapshot(store, project, questions[:20], "s")
+    outcomes = [1, 0] * 10
+    add_run(store, project, "m", "exam-mcf", outcomes, questions[:20], snapshot_id=snap)
+    add_run(store, project, "m", "exam-cloze", outcomes, questions[:20], snapshot_id=snap)
+    row = lb.build_leaderboard(lb.load_leaderboard_data(store, project)).rows[0]
+    # the same outcomes twice: averaging them gives no extra precision
+    assert row.average.stderr == pytest.approx(stats.accuracy(outcomes).stderr)
+
+
+def test_settings_shown_and_mixed_settings_flagged(store, project, questions):
+    add_run(store, project, "a", "t", _ones(30, 40), questions)
+    add_run(store, project, "b", "t", _ones(28, 40), questions,
+            settings={**DEFAULT_SETTINGS, "chat_template": True})
+    board = lb.build_leaderboard(lb.load_leaderboard_data(store, project))
+    assert board.mixed_settings == {"t": ["chat_template"]}
+    assert board.cell("b", "t").settings_differ == ("chat_template",)
+    assert "!" in lb.cell_text(board.cell("b", "t"))
+    assert "chat_template=True" in lb.settings_summary(board.cell("b", "t").run.settings)
+
+
+def test_exports(board_store, project):
+    board = lb.build_leaderboard(lb.load_leaderboard_data(board_store, project))
+    md = lb.to_markdown(board)
+    assert md.splitlines()[0] == "| Model | Average | facts | reasoning |"
+    assert "**90.0±" in md  # big's 36/40 is the best in facts
+    assert board.note in md
+
+    rows = list(csv.DictReader(io.StringIO(lb.to_csv(board))))
+    facts_big = next(r for r in rows if r["model"] == "big" and r["task"] == "facts")
+    cell = board.cell("big", "facts")
+    assert float(facts_big["accuracy"]) == pytest.approx(0.9)
+    assert float(facts_big["clustered_stderr"]) == pytest.approx(cell.accuracy.clustered_stderr)
+    assert float(facts_big["ci_low"]) == pytest.approx(cell.accuracy.interval[0])
+    assert json.loads(facts_big["settings"]) == DEFAULT_SETTINGS
+    assert {r["task"] for r in rows} == {"average", "facts", "reasoning"}
+
+    data = lb.to_json(board)
+    json.dumps(data)  # serialisable
+    small = next(r for r in data["rows"] if r["model"] == "small")
+    assert small["tied_with_leader"] is False
+    c = small["cells"]["facts"]
+    assert c["accuracy"] == pytest.approx(0.3) and c["n"] == 40
+    assert set(c) >= {"accuracy", "stderr", "clustered_stderr", "interval", "n", "settings"}
+
+
+def test_rich_table_renders(board_store, project):
+    from rich.console import Console
+
+    board = lb.build_leaderboard(lb.load_leaderboard_data(board_store, project))
+    console = Console(file=io.StringIO(), width=120)
+    console.print(lb.to_rich_table(board))
+    text = console.file.getvalue()
+    assert "90.0±" in text and "small" in text
+
+
+def test_document_clustering_reads_the_question_source(store, project):
+    from store.records import ChunkSpan, NewDocument, NewQuestion
+
+    doc_ids, q_ids = [], []
+    for d in range(3):
+        text = f"document {d} " * 20
+        doc = store.add_document(project.id, NewDocument(
+            path=f"d{d}.txt", title=f"d{d}", content_hash=f"h{d}", encoding="utf-8",
+            size_bytes=len(text), text=text), [ChunkSpan(0, 0, 10, text[:10]),
+                                               ChunkSpan(1, 10, 20, text[10:20])])
+        chunks = store.document_chunks(doc.id)
+        doc_ids.append(doc.id)
+        q_ids += store.add_questions([
+            NewQuestion(project_id=project.id, question=f"q{d}-{i}", options=["a", "b"],
+                        answer_index=0, status="approved", document_id=doc.id,
+                        chunk_id=chunks[i % 2].id) for i in range(4)])
+    add_run(store, project, "m", "t", [1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 0], q_ids)
+    by_passage = store.samples_for_runs([1])[1]
+    by_doc = store.samples_for_runs([1], cluster_by="document")[1]
+    assert len({s.cluster for s in by_passage}) == 6
+    assert len({s.cluster for s in by_doc}) == 3
+    doc_board = lb.build_leaderboard(lb.load_leaderboard_data(store, project, "document"))
+    assert doc_board.cell("m", "t").accuracy.clusters == 3
+    with pytest.raises(InvalidInput, match="Unknown clustering"):
+        store.samples_for_runs([1], cluster_by="page")

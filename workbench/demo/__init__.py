@@ -1,0 +1,60 @@
+"""The demo project: a small bundled corpus and a question set written for it.
+
+The bundled model is too small to write good questions, so the demo also ships
+hand-written questions (source 'demo') so that every screen can be tried on a CPU machine.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from store import Store
+from store.records import NewQuestion, Project
+from workbench.docs import ImportReport, import_paths
+from workbench.settings import Settings
+
+DEMO_PROJECT = "demo"
+DEMO_SOURCE = "demo"
+DEMO_AUTHOR = "workbench demo set (hand-written)"
+
+
+def corpus_dir() -> Path:
+    """The folder of bundled demo documents."""
+    return Path(str(resources.files("workbench.demo") / "corpus"))
+
+
+def demo_questions() -> list[dict[str, object]]:
+    text = (resources.files("workbench.demo") / "questions.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def create_demo_project(store: Store, settings: Settings, name: str = DEMO_PROJECT) -> Project:
+    """Create the demo project with its documents and hand-written questions."""
+    project = store.create_project(
+        name, "Demo: bundled documents and a hand-written question set (source 'demo').")
+    report: ImportReport = import_paths(store, project.id, [corpus_dir()], settings)
+    by_file = {Path(d.path).name: d for d in report.imported}
+    chunks = {d.id: store.document_chunks(d.id) for d in report.imported}
+    new: list[NewQuestion] = []
+    approved: list[int] = []
+    for i, row in enumerate(demo_questions()):
+        doc = by_file[str(row["document"])]
+        chunk = next((c for c in chunks[doc.id] if str(row["passage"]) in c.text), None)
+        new.append(NewQuestion(
+            project_id=project.id, question=str(row["question"]),
+            options=[str(o) for o in row["options"]],  # type: ignore[attr-defined]
+            answer_index=int(row["answer"]),  # type: ignore[call-overload]
+            explanation=str(row.get("explanation", "")), source=DEMO_SOURCE,
+            document_id=doc.id, chunk_id=chunk.id if chunk else None,
+            model_name=DEMO_AUTHOR, item_key=f"demo-{i}",
+        ))
+        if row.get("status") == "approved":
+            approved.append(i)
+    ids = store.add_questions(new)
+    with store.transaction():
+        for i in approved:
+            store.record_review(ids[i], "demo", "accept", {"status": "approved"}, origin="import",
+                                comment="approved in the shipped demo set")
+    return project

@@ -1,0 +1,578 @@
+"""The leaderboard: models x tasks with error bars, averages, ties with the leader, stale
+cells and exports. Free of Textual; the CLI and the Leaderboard screen both use it.
+
+Loading (``load_leaderboard_data``) reads every finished run's per-sample results once and
+computes its accuracy; ``build_leaderboard`` then filters, averages, marks ties and sorts
+from cached figures, so re-sorting and re-filtering stay fast.
+
+A cell is a model's latest finished run on a task. It is *stale* when that run used an
+older snapshot than the project's latest. A model is *tied* with a column's leader when the
+paired test on their shared questions is not significant at 5% after Holm's adjustment for
+the comparisons made in that column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from store.records import EvalRun, Project, SampleResult
+from workbench import stats
+from workbench.errors import InvalidInput
+
+AVERAGE = "average"
+MODEL = "model"
+# Settings that name the model rather than change how it is scored.
+IDENTITY_SETTINGS = frozenset({"model", "model_name", "model_id", "model_path", "model_args"})
+# Shown on the leaderboard, in this order, when present.
+SHOWN_SETTINGS = ("formulation", "fewshot", "seed", "chat_template", "system_prompt",
+                  "dtype", "backend", "limit")
+
+Key = Hashable
+
+
+def sample_key(s: SampleResult) -> Key:
+    """How samples of two runs are paired: by question id, else by position."""
+    return ("q", s.question_id) if s.question_id is not None else ("i", s.sample_index)
+
+
+@dataclass(frozen=True)
+class RunScores:
+    """One finished run reduced to what tables and tests need."""
+
+    run: EvalRun
+    accuracy: stats.Accuracy
+    outcomes: dict[Key, float]
+    clusters: dict[Key, Hashable | None]
+
+
+def run_scores(run: EvalRun, samples: list[SampleResult]) -> RunScores:
+    """Accuracy with i.i.d. and clustered errors, plus per-question outcomes for pairing."""
+    scores = [s.correct for s in samples]
+    clusters = [s.cluster for s in samples]
+    keys = [sample_key(s) for s in samples]
+    return RunScores(run, stats.accuracy(scores, clusters), dict(zip(keys, scores, strict=True)),
+                     dict(zip(keys, clusters, strict=True)))
+
+
+def settings_difference(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Setting names whose values differ between two runs (model identity excluded)."""
+    keys = (a.keys() | b.keys()) - IDENTITY_SETTINGS
+    return sorted(k for k in keys if a.get(k) != b.get(k))
+
+
+def pair(x: RunScores, y: RunScores) -> stats.PairedDifference | None:
+    """Paired difference x - y on the questions both runs answered (None if none shared)."""
+    common = [k for k in x.outcomes if k in y.outcomes]
+    if not common:
+        return None
+    return stats.paired_difference(
+        [x.outcomes[k] for k in common], [y.outcomes[k] for k in common],
+        [x.clusters.get(k) for k in common],
+    )
+
+
+# -- loading -------------------------------------------------------------------------------
+@dataclass
+class LeaderboardData:
+    """Everything loaded from the store, plus caches of paired tests."""
+
+    project: Project
+    cells: dict[tuple[str, str], RunScores]
+    runs: dict[tuple[str, str], list[EvalRun]]
+    latest_snapshot: str | None
+    snapshot_times: dict[str, str]
+    cluster_by: str = "passage"
+    _pairs: dict[tuple[int, int], stats.PairedDifference | None] = field(default_factory=dict)
+    _covs: dict[tuple[int, int, str], float] = field(default_factory=dict)
+    # Keyed by run ids, so they stay right whatever the filter: averages and their p-values.
+    _averages: dict[tuple[int, ...], stats.Pooled] = field(default_factory=dict)
+    _average_ps: dict[tuple[tuple[int, ...], tuple[int, ...]], float | None] = field(
+        default_factory=dict)
+    _settings_diffs: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
+    models: list[str] = field(init=False)
+    tasks: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.models = sorted({m for m, _ in self.cells}, key=str.casefold)
+        self.tasks = sorted({t for _, t in self.cells}, key=str.casefold)
+
+    def is_stale(self, run: EvalRun) -> bool:
+        return (run.snapshot_id is not None and self.latest_snapshot is not None
+                and run.snapshot_id != self.latest_snapshot)
+
+    def settings_differ(self, x: RunScores, y: RunScores) -> tuple[str, ...]:
+        key = (x.run.id, y.run.id)
+        if key not in self._settings_diffs:
+            self._settings_diffs[key] = tuple(settings_difference(x.run.settings,
+                                                                  y.run.settings))
+        return self._settings_diffs[key]
+
+    def paired(self, x: RunScores, y: RunScores) -> stats.PairedDifference | None:
+        key = (x.run.id, y.run.id)
+        if key not in self._pairs:
+            self._pairs[key] = pair(x, y)
+        return self._pairs[key]
+
+    def covariance(self, x: RunScores, y: RunScores, kind: str,
+                   other: tuple[RunScores, RunScores] | None = None) -> float:
+        """Covariance of two task means of one model (kind 'acc'), or of two tasks' paired
+        differences against the same other model (kind 'diff:<model>')."""
+        key = (x.run.id, y.run.id, kind)
+        if key not in self._covs:
+            if other is None:
+                self._covs[key] = stats.covariance_of_means(x.outcomes, y.outcomes)
+            else:
+                self._covs[key] = difference_covariance(x, y, *other)
+        return self._covs[key]
+
+
+def load_leaderboard_data(store: Any, project: Project, cluster_by: str = "passage"
+                          ) -> LeaderboardData:
+    """Read the project's finished runs and their per-sample results."""
+    done: list[EvalRun] = store.eval_runs(project.id, state="done")
+    runs: dict[tuple[str, str], list[EvalRun]] = {}
+    for run in done:
+        runs.setdefault((run.model_name, run.task), []).append(run)
+    latest = {key: rs[-1] for key, rs in runs.items()}
+    samples = store.samples_for_runs([r.id for r in latest.values()], cluster_by=cluster_by)
+    cells = {key: run_scores(run, samples[run.id]) for key, run in latest.items()
+             if samples[run.id]}
+    snaps = store.snapshots(project.id)
+    return LeaderboardData(
+        project=project, cells=cells, runs=runs,
+        latest_snapshot=snaps[0].id if snaps else None,
+        snapshot_times={s.id: s.created_at for s in snaps}, cluster_by=cluster_by,
+    )
+
+
+# -- the table -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    model: str
+    task: str
+    scores: RunScores
+    stale: bool
+    best: bool = False
+    leader: bool = False
+    tied_with_leader: bool | None = None
+    p_vs_leader: float | None = None
+    settings_differ: tuple[str, ...] = ()
+
+    @property
+    def accuracy(self) -> stats.Accuracy:
+        return self.scores.accuracy
+
+    @property
+    def run(self) -> EvalRun:
+        return self.scores.run
+
+
+@dataclass(frozen=True)
+class Row:
+    model: str
+    cells: dict[str, Cell]
+    average: stats.Pooled | None
+    partial: bool
+    leader: bool = False
+    tied_with_leader: bool | None = None
+    p_vs_leader: float | None = None
+
+    @property
+    def stale(self) -> bool:
+        return any(c.stale for c in self.cells.values())
+
+    def value(self, column: str) -> float | None:
+        if column == AVERAGE:
+            return None if self.average is None else self.average.value
+        cell = self.cells.get(column)
+        return None if cell is None else cell.accuracy.value
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    project: str
+    tasks: list[str]
+    rows: list[Row]
+    latest_snapshot: str | None
+    cluster_by: str
+    sort_by: str
+    descending: bool
+    mixed_settings: dict[str, list[str]]
+
+    @property
+    def comparisons(self) -> int:
+        """Paired tests against the average's leader (one per other model)."""
+        return sum(1 for r in self.rows if r.p_vs_leader is not None)
+
+    def settings_warnings(self) -> list[str]:
+        """One line per distinct set of differing settings, naming its tasks."""
+        grouped: dict[tuple[str, ...], list[str]] = {}
+        for task, keys in self.mixed_settings.items():
+            grouped.setdefault(tuple(keys), []).append(task)
+        return [f"Runs differ in {', '.join(keys)} on {', '.join(tasks)}: compare like for like."
+                for keys, tasks in grouped.items()]
+
+    @property
+    def note(self) -> str | None:
+        """What a reader must know about the tie marks when many models are compared."""
+        k = self.comparisons
+        if k < 2:
+            return None
+        return (f"{k} comparisons with the leader (and per task): p-values are Holm-adjusted "
+                "for multiple comparisons; '=' means no significant difference at 5%.")
+
+    def cell(self, model: str, task: str) -> Cell | None:
+        for r in self.rows:
+            if r.model == model:
+                return r.cells.get(task)
+        return None
+
+
+def _tie_marks(
+    data: LeaderboardData, leader: RunScores, others: list[tuple[str, RunScores]]
+) -> dict[str, tuple[bool | None, float | None]]:
+    """Holm-adjusted paired tests of each other model against the leader, in one column."""
+    tested: list[tuple[str, float]] = []
+    marks: dict[str, tuple[bool | None, float | None]] = {}
+    for model, scores in others:
+        diff = data.paired(leader, scores)
+        if diff is None:
+            marks[model] = (None, None)
+        else:
+            tested.append((model, diff.test.p_value))
+    adjusted = stats.holm([p for _, p in tested])
+    for (model, _), p in zip(tested, adjusted, strict=True):
+        marks[model] = (p >= stats.ALPHA, p)
+    return marks
+
+
+def sharing_pairs(scores: list[RunScores]) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of runs on the same snapshot, i.e. on shared questions."""
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(scores):
+        if s.run.snapshot_id is not None:
+            groups.setdefault(s.run.snapshot_id, []).append(i)
+    return [(g[x], g[y]) for g in groups.values() for x in range(len(g))
+            for y in range(x + 1, len(g))]
+
+
+def _average(data: LeaderboardData, scores: list[RunScores]) -> stats.Pooled:
+    key = tuple(s.run.id for s in scores)
+    if key not in data._averages:
+        covs = {(i, j): data.covariance(scores[i], scores[j], "acc")
+                for i, j in sharing_pairs(scores)}
+        data._averages[key] = stats.pooled_average([s.accuracy for s in scores], covs)
+    return data._averages[key]
+
+
+def difference_covariance(x: RunScores, y: RunScores, ox: RunScores, oy: RunScores) -> float:
+    """Covariance of the paired differences x - ox and y - oy (two tasks, same two models)."""
+    dx = {k: v - ox.outcomes[k] for k, v in x.outcomes.items() if k in ox.outcomes}
+    dy = {k: v - oy.outcomes[k] for k, v in y.outcomes.items() if k in oy.outcomes}
+    return stats.covariance_of_means(dx, dy)
+
+
+def average_difference(
+    leader: dict[str, RunScores], other: dict[str, RunScores],
+    paired: Any = pair, covariance: Any = difference_covariance,
+) -> stats.PooledDifference | None:
+    """Average over the shared tasks of (leader - other), tasks on one snapshot correlated."""
+    diffs = [(t, paired(leader[t], other[t])) for t in leader if t in other]
+    diffs = [(t, d) for t, d in diffs if d is not None]
+    if not diffs:
+        return None
+    tasks = [t for t, _ in diffs]
+    covs = {(i, j): covariance(leader[tasks[i]], leader[tasks[j]], other[tasks[i]],
+                               other[tasks[j]])
+            for i, j in sharing_pairs([leader[t] for t in tasks])}
+    return stats.pooled_difference([d for _, d in diffs], covs)
+
+
+def _average_p(
+    data: LeaderboardData, leader: dict[str, RunScores], other: dict[str, RunScores],
+    other_model: str,
+) -> float | None:
+    """p-value of the leader's average against another model's; one shared task uses that
+    task's own paired test so the column and the average agree."""
+    shared = [t for t in leader if t in other]
+    key = (tuple(leader[t].run.id for t in shared), tuple(other[t].run.id for t in shared))
+    if key in data._average_ps:
+        return data._average_ps[key]
+    p: float | None = None
+    if len(shared) == 1:
+        d = data.paired(leader[shared[0]], other[shared[0]])
+        p = None if d is None else d.test.p_value
+    else:
+        pooled = average_difference(
+            {t: leader[t] for t in shared}, {t: other[t] for t in shared}, data.paired,
+            lambda x, y, ox, oy: data.covariance(x, y, f"diff:{other_model}", (ox, oy)))
+        p = None if pooled is None else pooled.test.p_value
+    data._average_ps[key] = p
+    return p
+
+
+def _matches(name: str, needle: str | None) -> bool:
+    return not needle or needle.casefold() in name.casefold()
+
+
+def parse_filter(text: str) -> tuple[str | None, str | None]:
+    """'llama task:med' -> (model substring 'llama', task substring 'med')."""
+    models, tasks = [], []
+    for word in text.split():
+        if word.casefold().startswith("task:"):
+            tasks.append(word[5:])
+        else:
+            models.append(word)
+    return (" ".join(models) or None, " ".join(tasks) or None)
+
+
+def build_leaderboard(
+    data: LeaderboardData, model_filter: str | None = None, task_filter: str | None = None,
+    sort_by: str = AVERAGE, descending: bool | None = None,
+) -> Leaderboard:
+    """The table for the visible models and tasks, sorted by a column (a task name,
+    'average' or 'model'). Substring filters are case-insensitive."""
+    tasks = [t for t in data.tasks if _matches(t, task_filter)]
+    models = [m for m in data.models if _matches(m, model_filter)]
+    if sort_by not in (AVERAGE, MODEL, *data.tasks):
+        raise InvalidInput(f"There is no column '{sort_by}' to sort by.",
+                           f"Sort by 'average', 'model' or a task: {', '.join(data.tasks)}.")
+    by_model: dict[str, dict[str, RunScores]] = {
+        m: {t: data.cells[(m, t)] for t in tasks if (m, t) in data.cells} for m in models
+    }
+    by_model = {m: cells for m, cells in by_model.items() if cells}
+    models = [m for m in models if m in by_model]
+
+    # Per task: best value, leader, ties, settings that differ.
+    cell_marks: dict[tuple[str, str], dict[str, Any]] = {}
+    mixed: dict[str, list[str]] = {}
+    for t in tasks:
+        column = [(m, by_model[m][t]) for m in models if t in by_model[m]]
+        if not column:
+            continue
+        best = max(s.accuracy.value for _, s in column)
+        lead_model, lead = max(column, key=lambda ms: (ms[1].accuracy.value, -ms[1].run.id))
+        marks = _tie_marks(data, lead, [(m, s) for m, s in column if m != lead_model])
+        keys: set[str] = set()
+        for m, s in column:
+            diff = data.settings_differ(lead, s)
+            keys.update(diff)
+            tied, p = marks.get(m, (None, None))
+            cell_marks[(m, t)] = dict(best=s.accuracy.value == best, leader=m == lead_model,
+                                      tied_with_leader=tied, p_vs_leader=p, settings_differ=diff)
+        if keys:
+            mixed[t] = sorted(keys)
+
+    averages = {m: _average(data, [by_model[m][t] for t in tasks if t in by_model[m]])
+                for m in models}
+    partial = {m: len(by_model[m]) < len(tasks) for m in models}
+    complete = [m for m in models if not partial[m]] or models
+    row_marks: dict[str, tuple[bool | None, float | None]] = {}
+    lead_row = max(complete, key=lambda m: averages[m].value) if complete else None
+    if lead_row is not None:
+        tested = [(m, _average_p(data, by_model[lead_row], by_model[m], m))
+                  for m in models if m != lead_row]
+        ps = [p for _, p in tested if p is not None]
+        adjusted = iter(stats.holm(ps))
+        for m, p in tested:
+            if p is None:
+                row_marks[m] = (None, None)
+            else:
+                q = next(adjusted)
+                row_marks[m] = (q >= stats.ALPHA, q)
+
+    rows = []
+    for m in models:
+        cells = {t: Cell(m, t, s, data.is_stale(s.run), **cell_marks[(m, t)])
+                 for t, s in by_model[m].items()}
+        tied, p = row_marks.get(m, (None, None))
+        rows.append(Row(m, cells, averages[m], partial[m], m == lead_row, tied, p))
+    if descending is None:
+        descending = sort_by != MODEL
+    rows = sort_rows(rows, sort_by, descending)
+    return Leaderboard(data.project.name, tasks, rows, data.latest_snapshot, data.cluster_by,
+                       sort_by, descending, mixed)
+
+
+def resort(board: Leaderboard, column: str, descending: bool) -> Leaderboard:
+    """The same table in another order (no statistics recomputed)."""
+    if column not in (AVERAGE, MODEL, *board.tasks):
+        raise InvalidInput(f"There is no column '{column}' to sort by.")
+    return replace(board, rows=sort_rows(board.rows, column, descending), sort_by=column,
+                   descending=descending)
+
+
+def sort_rows(rows: list[Row], column: str, descending: bool) -> list[Row]:
+    """Sort by a column; rows without a value go last either way; ties by model name."""
+    if column == MODEL:
+        return sorted(rows, key=lambda r: r.model.casefold(), reverse=descending)
+    have = [r for r in rows if r.value(column) is not None]
+    missing = [r for r in rows if r.value(column) is None]
+    have.sort(key=lambda r: r.model.casefold())
+    have.sort(key=lambda r: r.value(column) or 0.0, reverse=descending)
+    return have + sorted(missing, key=lambda r: r.model.casefold())
+
+
+# -- history of a cell -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class HistoryPoint:
+    run: EvalRun
+    accuracy: stats.Accuracy
+    snapshot_created_at: str | None
+    stale: bool
+
+
+def cell_history(store: Any, data: LeaderboardData, model: str, task: str) -> list[HistoryPoint]:
+    """Every finished run of a model on a task, oldest first, with its score."""
+    runs = data.runs.get((model, task), [])
+    samples = store.samples_for_runs([r.id for r in runs], cluster_by=data.cluster_by)
+    return [
+        HistoryPoint(r, run_scores(r, samples[r.id]).accuracy,
+                     data.snapshot_times.get(r.snapshot_id or ""), data.is_stale(r))
+        for r in runs if samples[r.id]
+    ]
+
+
+# -- text -------------------------------------------------------------------------------------
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def cell_text(cell: Cell) -> str:
+    """'63.2±2.1' plus marks: = tied with the leader, † stale, ! settings differ."""
+    acc = cell.accuracy
+    marks = ("=" if cell.tied_with_leader else "") + ("†" if cell.stale else "") + (
+        "!" if cell.settings_differ else "")
+    return f"{pct(acc.value)}±{pct(acc.best_stderr)}{marks}"
+
+
+def average_text(row: Row) -> str:
+    if row.average is None:
+        return ""
+    marks = ("=" if row.tied_with_leader else "") + ("*" if row.partial else "")
+    return f"{pct(row.average.value)}±{pct(row.average.stderr)}{marks}"
+
+
+LEGEND = ("±: standard error (clustered by source {by}); bold: best; =: not significantly "
+          "different from the leader; †: run on an older snapshot; !: settings differ from "
+          "the leader's; *: average over fewer tasks.")
+
+
+def settings_summary(settings: dict[str, Any]) -> str:
+    """One line of the settings that change numbers, e.g. 'chat_template=False fewshot=0'."""
+    shown = [f"{k}={settings[k]}" for k in SHOWN_SETTINGS if k in settings]
+    rest = sorted(k for k in settings if k not in SHOWN_SETTINGS and k not in IDENTITY_SETTINGS)
+    shown += [f"{k}={settings[k]}" for k in rest]
+    return " ".join(shown)
+
+
+def table_rows(board: Leaderboard) -> Iterable[list[str]]:
+    """Plain text rows: model, average, one column per task."""
+    for row in board.rows:
+        yield [row.model, average_text(row)] + [
+            cell_text(row.cells[t]) if t in row.cells else "" for t in board.tasks]
+
+
+def to_markdown(board: Leaderboard) -> str:
+    header = ["Model", "Average", *board.tasks]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row, texts in zip(board.rows, table_rows(board), strict=True):
+        cells = [_md_escape(texts[0])] + [
+            f"**{txt}**" if (t in row.cells and row.cells[t].best) else txt
+            for t, txt in zip(board.tasks, texts[2:], strict=True)]
+        lines.append("| " + " | ".join([cells[0], texts[1], *cells[1:]]) + " |")
+    lines += ["", LEGEND.format(by=board.cluster_by)]
+    if board.note:
+        lines.append(board.note)
+    lines += board.settings_warnings()
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+CSV_FIELDS = ["model", "task", "accuracy", "stderr", "clustered_stderr", "ci_low", "ci_high",
+              "n", "clusters", "best", "tied_with_leader", "p_vs_leader", "stale", "snapshot_id",
+              "run_id", "settings"]
+
+
+def to_csv(board: Leaderboard) -> str:
+    """One line per cell, plus an 'average' line per model."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for row in board.rows:
+        if row.average is not None:
+            lo, hi = row.average.interval
+            w.writerow({"model": row.model, "task": AVERAGE, "accuracy": row.average.value,
+                        "stderr": row.average.stderr, "ci_low": lo, "ci_high": hi,
+                        "n": "", "tied_with_leader": _opt(row.tied_with_leader),
+                        "p_vs_leader": _opt(row.p_vs_leader)})
+        for t in board.tasks:
+            if t in row.cells:
+                d = cell_json(row.cells[t])
+                lo, hi = d.pop("interval")
+                d["settings"] = json.dumps(d["settings"], sort_keys=True)
+                w.writerow({"model": row.model, "task": t, "ci_low": lo, "ci_high": hi,
+                            **{k: _opt(v) for k, v in d.items() if k in CSV_FIELDS}})
+    return out.getvalue()
+
+
+def _opt(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def cell_json(cell: Cell) -> dict[str, Any]:
+    acc = cell.accuracy
+    return {
+        "accuracy": acc.value, "stderr": acc.stderr, "clustered_stderr": acc.clustered_stderr,
+        "interval": list(acc.interval), "n": acc.n, "clusters": acc.clusters,
+        "clustering_widened": acc.widened, "settings": cell.run.settings,
+        "stale": cell.stale, "snapshot_id": cell.run.snapshot_id, "run_id": cell.run.id,
+        "best": cell.best, "leader": cell.leader, "tied_with_leader": cell.tied_with_leader,
+        "p_vs_leader": cell.p_vs_leader, "settings_differ_from_leader": list(cell.settings_differ),
+    }
+
+
+def to_json(board: Leaderboard) -> dict[str, Any]:
+    rows = []
+    for row in board.rows:
+        avg = None
+        if row.average is not None:
+            avg = {"accuracy": row.average.value, "stderr": row.average.stderr,
+                   "interval": list(row.average.interval), "tasks": row.average.tasks,
+                   "partial": row.partial}
+        rows.append({
+            "model": row.model, "average": avg, "leader": row.leader,
+            "tied_with_leader": row.tied_with_leader, "p_vs_leader": row.p_vs_leader,
+            "cells": {t: cell_json(c) for t, c in row.cells.items()},
+        })
+    return {"project": board.project, "tasks": board.tasks, "cluster_by": board.cluster_by,
+            "latest_snapshot": board.latest_snapshot, "sort_by": board.sort_by,
+            "comparisons": board.comparisons, "note": board.note,
+            "mixed_settings": board.mixed_settings, "rows": rows}
+
+
+def to_rich_table(board: Leaderboard) -> Any:
+    """A Rich Table for the CLI (Rich is light; no Textual)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Leaderboard: {board.project}", caption=LEGEND.format(by=board.cluster_by))
+    table.add_column("Model", no_wrap=True)
+    table.add_column("Average", justify="right", no_wrap=True)
+    for t in board.tasks:
+        table.add_column(t, justify="right", no_wrap=True)
+    for row, texts in zip(board.rows, table_rows(board), strict=True):
+        cells = [Text(texts[0], style="bold" if row.leader else ""), Text(texts[1])]
+        for t, txt in zip(board.tasks, texts[2:], strict=True):
+            c = row.cells.get(t)
+            cells.append(Text(txt, style="bold green" if c is not None and c.best else ""))
+        table.add_row(*cells)
+    return table
