@@ -34,11 +34,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from store.records import EvalRun, Project, SampleResult  # noqa: E402
-from workbench import leaderboard as lb  # noqa: E402
+from store.records import EvalRun, Project, SampleResult
+from workbench import leaderboard as lb
 
 
 def synthetic_data(models: int, tasks: int, questions: int, seed: int = 0) -> tuple[

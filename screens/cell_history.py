@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
@@ -19,7 +21,7 @@ class CellHistoryModal(ModalScreen[None]):
         background: $panel; padding: 0 1; }
     CellHistoryModal DataTable { height: 1fr; }
     """
-    BINDINGS = [Binding("escape,h,q", "app.pop_screen", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,h,q", "app.pop_screen", "Close")]
 
     def __init__(self, model: str, task: str, points: list[HistoryPoint]) -> None:
         super().__init__()

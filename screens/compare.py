@@ -6,9 +6,11 @@ come first, above any verdict.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
@@ -40,7 +42,7 @@ FILTER_KEYS = {"0": None, "1": "both", "2": "only_a", "3": "only_b", "4": "neith
 
 class CompareScreen(Screen[None]):
     CSS_PATH = "compare.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         *[Binding(k, f"show('{k}')", cmp.CATEGORY_TITLES.get(v or "", "all"),
                   show=k in "0123") for k, v in FILTER_KEYS.items()],
         Binding("s", "swap", "Swap A/B"),

@@ -7,12 +7,12 @@ loop, shows it in a DataTable and turns keys into calls.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.screen import Screen
@@ -50,7 +50,7 @@ CHART_MODELS = 20
 
 class LeaderboardScreen(Screen[None]):
     CSS_PATH = "leaderboard.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sort", "Sort"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("h", "history", "History"),

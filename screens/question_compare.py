@@ -4,10 +4,12 @@ Dismisses with the question id when the user asks to open it in Review (key r)."
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -22,7 +24,7 @@ class QuestionCompareModal(ModalScreen[int | None]):
         background: $panel; padding: 0 1; }
     QuestionCompareModal #qc-question { margin-bottom: 1; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "review", "Open in Review"),
         Binding("escape,q", "close", "Close"),
     ]

@@ -363,8 +363,9 @@ def build_leaderboard(
             diff = data.settings_differ(lead, s)
             keys.update(diff)
             tied, p = marks.get(m, (None, None))
-            cell_marks[(m, t)] = dict(best=s.accuracy.value == best, leader=m == lead_model,
-                                      tied_with_leader=tied, p_vs_leader=p, settings_differ=diff)
+            cell_marks[(m, t)] = {"best": s.accuracy.value == best, "leader": m == lead_model,
+                                  "tied_with_leader": tied, "p_vs_leader": p,
+                                  "settings_differ": diff}
         if keys:
             mixed[t] = sorted(keys)
 

@@ -272,7 +272,8 @@ def mcnemar_exact_p(only_a: int, only_b: int) -> float:
     if total == 0:
         return 1.0
     k = min(only_a, only_b)
-    return min(1.0, 2 * sum(math.comb(total, i) for i in range(k + 1)) / 2**total)
+    tail: float = sum(math.comb(total, i) for i in range(k + 1)) / 2**total
+    return min(1.0, 2 * tail)
 
 
 def pearson(a: Sequence[float], b: Sequence[float]) -> float | None:
@@ -307,7 +308,7 @@ def paired_difference(
     only_a = sum(right_a) - both
     only_b = sum(right_b) - both
     neither = n - both - only_a - only_b
-    binary = all([x == 0 or x == 1 for x in a]) and all([y == 0 or y == 1 for y in b])
+    binary = all(x == 0 or x == 1 for x in a) and all(y == 0 or y == 1 for y in b)
     if binary:
         test = mcnemar(only_a, only_b)
     else:

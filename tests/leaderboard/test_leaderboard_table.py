@@ -8,8 +8,8 @@ import json
 import math
 
 import pytest
-
 from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
+
 from workbench import leaderboard as lb
 from workbench import stats
 from workbench.errors import InvalidInput

@@ -66,7 +66,7 @@ def describe(result) -> list[str]:  # type: ignore[no-untyped-def]
     if result.overall is not None:
         o = result.overall
         lo, hi = o.interval
-        lines += ["", f"Average over {o.tasks} tasks: A-B {pct(o.difference)} points, "
-                  f"stderr {pct(o.stderr)}, 95% CI [{pct(lo)}, {pct(hi)}], "
-                  f"{o.test.name} p = {o.test.p_value:.3g}"]
+        lines += ["", (f"Average over {o.tasks} tasks: A-B {pct(o.difference)} points, "
+                       f"stderr {pct(o.stderr)}, 95% CI [{pct(lo)}, {pct(hi)}], "
+                       f"{o.test.name} p = {o.test.p_value:.3g}")]
     return lines

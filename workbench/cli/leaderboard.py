@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
+
+if TYPE_CHECKING:
+    from workbench.leaderboard import Leaderboard
 
 
 @click.command("leaderboard")
@@ -52,10 +56,12 @@ def leaderboard(obj: CliContext, project_name: str, fmt: str, sort_by: str,
             return
         from rich.console import Console
 
-        console = Console(file=None if output is None else output.open("w", encoding="utf-8"))
-        console.print(lb.to_rich_table(board))
-        for line in _notes(board):
-            console.print(line, markup=False, highlight=False)
+        if output is None:
+            _print_table(Console(), board)
+            return
+        with output.open("w", encoding="utf-8") as handle:
+            _print_table(Console(file=handle, width=200), board)
+        click.echo(f"Wrote {output}.")
         return
     if output is None:
         click.echo(text, nl=False)
@@ -64,8 +70,16 @@ def leaderboard(obj: CliContext, project_name: str, fmt: str, sort_by: str,
         click.echo(f"Wrote {output}.")
 
 
-def _notes(board) -> list[str]:  # type: ignore[no-untyped-def]
-    lines = []
+def _print_table(console: Any, board: Leaderboard) -> None:
+    from workbench import leaderboard as lb
+
+    console.print(lb.to_rich_table(board))
+    for line in _notes(board):
+        console.print(line, markup=False, highlight=False)
+
+
+def _notes(board: Leaderboard) -> list[str]:
+    lines: list[str] = []
     if board.note:
         lines.append(board.note)
     return lines + board.settings_warnings()
