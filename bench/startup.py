@@ -35,23 +35,12 @@ BARE = textwrap.dedent("""
 
 OURS = textwrap.dedent("""
     from screens.app import WorkbenchApp
-    from screens.projects import ProjectsScreen
     from workbench.settings import load_settings
     class Timed(WorkbenchApp):
-        def on_screen_resume(self, event=None):
-            pass
-    app = Timed(load_settings())
-    def first_screen(screen):
-        if isinstance(screen, ProjectsScreen):
-            app.call_after_refresh(app.exit)
-    app.screen_stack  # noqa
-    orig = app.push_screen
-    def push(screen, *a, **k):
-        result = orig(screen, *a, **k)
-        first_screen(screen)
-        return result
-    app.push_screen = push
-    app.run(headless=True)
+        def on_mount(self):
+            super().on_mount()  # opens the store and pushes the Projects screen
+            self.call_after_refresh(self.exit)
+    Timed(load_settings()).run(headless=True)
 """)
 
 

@@ -4,6 +4,7 @@ project screens by name, and shows every error the same way."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,7 +32,7 @@ PROJECT_SCREENS: dict[str, tuple[str, str, str, str]] = {
 
 class WorkbenchApp(App[None]):
     TITLE = "workbench"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -41,17 +42,24 @@ class WorkbenchApp(App[None]):
         super().__init__(**kwargs)
         self.settings = settings
         self.store: Store | None = None
-
-    def on_mount(self) -> None:
+        self.startup_error: WorkbenchError | None = None
         try:
-            self.store = open_app_store(self.settings)
+            self.store = open_app_store(settings)
         except WorkbenchError as exc:
-            self.show_error(exc, fatal=True)
-            return
+            self.startup_error = exc
+
+    def get_default_screen(self) -> Screen[Any]:
+        # The Projects screen is the first screen itself: no blank screen to style first.
+        if self.store is None:
+            return Screen()
         from screens.projects import ProjectsScreen
 
+        return ProjectsScreen()
+
+    def on_mount(self) -> None:
         self.sub_title = str(self.settings.store_path)
-        self.push_screen(ProjectsScreen())
+        if self.startup_error is not None:
+            self.show_error(self.startup_error, fatal=True)
 
     def on_unmount(self) -> None:
         if self.store is not None:

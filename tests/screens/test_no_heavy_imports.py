@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
             for name in PROJECT_SCREENS:
                 app.open_project_screen(name, project)
                 await pilot.pause(0.3)
-                while len(app.screen_stack) > 2:
+                while len(app.screen_stack) > 1:
                     app.pop_screen()
                     await pilot.pause()
     asyncio.run(main())
