@@ -96,7 +96,8 @@ class Annotator:
         import argilla as rg
 
         dataset = self.client.datasets(dataset_name, workspace=self.workspace)
-        records = [r for r in dataset.records(batch_size=1000) if r.id in answers]
+        records = [r for r in dataset.records(batch_size=1000, with_responses=False)
+                   if r.id in answers]
         assert len(records) == len(answers)
         for record in records:
             status, letter, comment = answers[record.id]
