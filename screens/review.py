@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
@@ -66,7 +66,7 @@ ANSWER_KEYS = "1234567890"
 LETTER_KEYS = "abcd"
 
 
-def _bindings() -> list[Binding]:
+def _bindings() -> list[BindingType]:
     """One key per decision; the footer shows one key of each (the help lists them all)."""
     answer = [Binding("1", "answer(0)", "answer", key_display="1-4")] + [
         Binding(key, f"answer({i})", f"answer {LETTERS[i]}", show=False)

@@ -226,12 +226,14 @@ def undo_last(store: Store, project_id: int, reviewer: str, origin: str = "tui")
 # -- the relevant sentence ----------------------------------------------------------------
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was"
-    " were what which who whom why how when where with does do did not no can could would"
-    " should will shall may might than then these those there their they them also into"
-    " about following true false".split()
-)
+_STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
+    "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "what", "which",
+    "who", "whom", "why", "how", "when", "where", "with", "does", "do", "did", "not", "no",
+    "can", "could", "would", "should", "will", "shall", "may", "might", "than", "then",
+    "these", "those", "there", "their", "they", "them", "also", "into", "about", "following",
+    "true", "false",
+))
 
 
 def _terms(text: str) -> set[str]:

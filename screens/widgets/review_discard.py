@@ -3,8 +3,10 @@ note; with "other", the note is the reason. Returns (reason, comment) or None.""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
@@ -17,7 +19,7 @@ OTHER = "other (type it below)"
 
 class DiscardModal(ModalScreen[tuple[str, str] | None]):
     CSS_PATH = "review_dialogs.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         *[Binding(str(i + 1), f"pick({i})", show=False) for i in range(len(DISCARD_REASONS) + 1)],
     ]

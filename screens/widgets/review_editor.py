@@ -6,8 +6,10 @@ it never writes anything itself. Enter or ctrl+s saves, Escape cancels, Tab move
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
@@ -17,7 +19,7 @@ from workbench.review import LETTERS
 
 
 class QuestionEditor(Vertical):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save edit"),
         Binding("escape", "cancel", "Cancel edit"),
     ]
@@ -64,7 +66,7 @@ class QuestionEditor(Vertical):
 
     def values(self) -> tuple[str, list[str], str]:
         question = self.query_one("#edit-question", Input).value
-        options = [i.value for i in self.query("Input") if (i.id or "").startswith("edit-option-")]
+        options = [i.value for i in self.query(Input) if (i.id or "").startswith("edit-option-")]
         explanation = self.query_one("#edit-explanation", Input).value
         return question, options, explanation
 

@@ -3,10 +3,10 @@ Returns a QuestionFilter (an empty one clears every filter) or None when cancell
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
@@ -17,7 +17,7 @@ from store.records import QUESTION_STATUSES
 
 class FilterModal(ModalScreen[QuestionFilter | None]):
     CSS_PATH = "review_dialogs.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "apply", "Apply"),
         Binding("ctrl+r", "clear", "Clear all"),

@@ -14,10 +14,10 @@ from store.records import ChunkSpan, NewDocument, NewQuestion, Project
 from workbench.settings import Settings
 
 PASSAGES = [
-    "Cells are the basic units of life. The mitochondrion produces most of the cell's ATP "
-    "through respiration. Ribosomes build proteins from amino acids.",
-    "The nucleus stores the genetic material of the cell. Chloroplasts capture light energy "
-    "in plant cells. The cell membrane controls what enters and leaves the cell.",
+    ("Cells are the basic units of life. The mitochondrion produces most of the cell's ATP "
+     "through respiration. Ribosomes build proteins from amino acids."),
+    ("The nucleus stores the genetic material of the cell. Chloroplasts capture light energy "
+     "in plant cells. The cell membrane controls what enters and leaves the cell."),
 ]
 
 # (question, options, answer, model, flags, chunk)

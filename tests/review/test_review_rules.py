@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from review_helpers import PASSAGES, ReviewData
 
 from store import QuestionFilter, Store
 from store.records import NewQuestion, Project
@@ -17,8 +18,6 @@ from workbench.review import (
     relevant_sentence,
     undo_last,
 )
-
-from review_helpers import PASSAGES, ReviewData
 
 
 def test_accept_answer_discard_store_one_review_each_with_previous_values(

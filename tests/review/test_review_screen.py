@@ -42,7 +42,7 @@ async def test_accept_and_answer_keys_store_reviews_and_advance(
         await pilot.press("left")            # back to the third question
         assert _screen(app).current.id == ids[2]
         await pilot.press("2")               # answer it again: B
-        assert "#%d answered B" % ids[2] in _message(app)
+        assert f"#{ids[2]} answered B" in _message(app)
 
     assert [store.question(i).status for i in ids[:3]] == ["approved"] * 3
     assert [store.question(i).answer_index for i in ids[:3]] == [1, 2, 1]

@@ -50,7 +50,7 @@ class QuestionsGroup(click.Group):
                 if exc.name != _IMPORT_MODULE:
                     raise
                 return None
-            command = getattr(module, "import_questions")
+            command = module.import_questions
         return command
 
 
