@@ -96,3 +96,10 @@ def test_export_writes_jsonl_with_options_answer_and_history(
     bad = cli("questions", "export", "--project", "test-project",
               "--to", str(tmp_path / "no" / "such" / "dir.jsonl"))
     assert bad.returncode == 1 and "does not exist" in bad.stderr
+
+
+def test_questions_group_offers_import_when_the_bank_importer_is_installed(cli) -> None:
+    out = cli("questions", "--help")
+    assert out.returncode == 0
+    assert {"list", "review", "export", "import"} <= {
+        line.split()[0] for line in out.stdout.splitlines()[-4:]}
