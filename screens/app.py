@@ -77,7 +77,7 @@ class WorkbenchApp(App[None]):
             self.notify(f"The {title} screen is not available in this build yet.",
                         severity="warning")
             return
-        screen_cls: type[Screen[Any]] = getattr(module, class_name)
+        screen_cls: Any = getattr(module, class_name)
         self.push_screen(screen_cls(project, **kwargs))
 
     # -- errors ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from store.db import connect, write_transaction
 
@@ -22,10 +23,10 @@ class StoreBase:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.conn: sqlite3.Connection = connect(self.path)
-        self._db = None
+        self._db: Any = None
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Any:
         """A sqlite-utils view of the same connection, for introspection and bulk reads."""
         if self._db is None:
             import sqlite_utils

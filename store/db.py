@@ -67,7 +67,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "store") -> int:
             for statement in _split_sql(sql):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
-    return max(current, latest)
+    return int(max(current, latest))
 
 
 def _split_sql(sql: str) -> list[str]:

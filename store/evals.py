@@ -83,7 +83,8 @@ class EvalsMixin(StoreBase):
         model_name: str | None = None,
     ) -> list[EvalRun]:
         """The project's runs with their scores, oldest first."""
-        sql, args = "SELECT * FROM eval_runs WHERE project_id = ?", [project_id]
+        sql = "SELECT * FROM eval_runs WHERE project_id = ?"
+        args: list[Any] = [project_id]
         for col, val in (("state", state), ("task", task), ("model_name", model_name)):
             if val is not None:
                 sql += f" AND {col} = ?"

@@ -38,7 +38,8 @@ class JobsMixin(StoreBase):
         limit: int = 200,
     ) -> list[Job]:
         """Newest first."""
-        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        sql = "SELECT * FROM jobs WHERE 1=1"
+        args: list[Any] = []
         if project_id is not None:
             sql += " AND project_id = ?"
             args.append(project_id)

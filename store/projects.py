@@ -77,7 +77,10 @@ class ProjectsMixin(StoreBase):
     def project_stats(self, project_id: int) -> ProjectStats:
         """Counts for the dashboard, in a handful of indexed queries."""
         c = self.conn
-        one = lambda sql: c.execute(sql, (project_id,)).fetchone()[0]  # noqa: E731
+
+        def one(sql: str) -> int:
+            return int(c.execute(sql, (project_id,)).fetchone()[0])
+
         by_status = {s: 0 for s in QUESTION_STATUSES}
         for row in c.execute(
             "SELECT status, COUNT(*) FROM questions WHERE project_id = ? GROUP BY status",

@@ -32,7 +32,8 @@ class QuestionFilter:
     include_rejected: bool = False
 
     def where(self, project_id: int) -> tuple[str, list[Any]]:
-        clauses, args = ["q.project_id = ?"], [project_id]
+        clauses: list[str] = ["q.project_id = ?"]
+        args: list[Any] = [project_id]
         if self.status:
             clauses.append("q.status = ?")
             args.append(self.status)

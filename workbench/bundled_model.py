@@ -83,7 +83,9 @@ def _convert(gguf: Path, out: Path, report: Callable[[str], None]) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     report("1/3 reading the GGUF file (dequantizing, about 20 s)")
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(  # type: ignore[no-untyped-call]
+        str(gguf.parent), gguf_file=gguf.name
+    )
     # The GGUF metadata makes the tokenizer prepend <|im_start|> as BOS (doubling the chat
     # template's own) and names <|im_start|> as EOS; SmolLM2's own tokenizer does neither.
     # Without this fix the model answers nonsense.
@@ -95,7 +97,7 @@ def _convert(gguf: Path, out: Path, report: Callable[[str], None]) -> None:
     config = quantized.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    model = AutoModelForCausalLM.from_config(config)
+    model = AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
     model.load_state_dict(quantized.state_dict())
     report("3/3 saving safetensors and tokenizer")
     out.mkdir(parents=True)
