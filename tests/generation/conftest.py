@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable
 
 import pytest
@@ -17,8 +18,10 @@ from workbench.settings import Settings
 
 @pytest.fixture
 def corpus_project(store: Store, settings: Settings, project: Project) -> Project:
-    """The test project with the bundled demo documents imported (several chunks each)."""
-    report = import_paths(store, project.id, [corpus_dir()], settings)
+    """The test project with the bundled demo documents imported, cut in short chunks (short
+    prompts keep the model's work in tests small)."""
+    small = replace(settings, chunk_size=400, chunk_overlap=40)
+    report = import_paths(store, project.id, [corpus_dir()], small)
     assert report.imported, report.skipped
     register_bundled_models(store)
     return project

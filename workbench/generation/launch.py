@@ -52,15 +52,18 @@ def _check_numbers(req: GenerationRequest) -> None:
         raise InvalidInput(f"Questions per chunk must be between 1 and {MAX_PER_CHUNK}.",
                            f"Got {req.per_chunk}.")
     if req.limit_chunks is not None and req.limit_chunks < 1:
-        raise InvalidInput("--limit-chunks must be at least 1.")
+        raise InvalidInput("--limit-chunks must be at least 1.",
+                           "Leave it out to use every chunk.")
     if not 16 <= req.max_new_tokens <= 8192:
-        raise InvalidInput("max_new_tokens must be between 16 and 8192.")
+        raise InvalidInput("max_new_tokens must be between 16 and 8192.",
+                           "About 200 tokens hold one question with its options.")
     if not 0.0 <= req.temperature <= 2.0:
-        raise InvalidInput("temperature must be between 0 and 2.")
+        raise InvalidInput("temperature must be between 0 and 2.", "0.7 is a good default.")
     if not 1 <= req.max_attempts <= 5:
-        raise InvalidInput("max_attempts must be between 1 and 5.")
+        raise InvalidInput("max_attempts must be between 1 and 5.",
+                           "Invalid output is retried, then stored as rejected.")
     if req.seed < 0:
-        raise InvalidInput("The seed must be zero or positive.")
+        raise InvalidInput("The seed must be zero or positive.", "For example --seed 0.")
 
 
 def prepare_generation(store: Store, settings: Settings, req: GenerationRequest) -> dict[str, Any]:
