@@ -355,10 +355,10 @@ def parse_csv(text: str, spec: dict[str, Any]) -> ParsedBank:
                                      f"{MIN_OPTIONS} options and the answer")
                 bank.rows.append(_row(line, raw, cells[0], cells[1:-1], cells[-1], None, 0))
                 continue
-            needed = max([cmap.question, cmap.answer, *cmap.options,
-                          cmap.explanation or 0])  # type: ignore[type-var]
-            if len(cells) <= int(needed):
-                raise ValueError(f"{len(cells)} columns; the layout needs {int(needed) + 1}")
+            needed = max(int(c) for c in [cmap.question, cmap.answer, *cmap.options,
+                                           cmap.explanation or 0])
+            if len(cells) <= needed:
+                raise ValueError(f"{len(cells)} columns; the layout needs {needed + 1}")
             options: list[Any] = [cells[int(i)] for i in cmap.options]
             if len(options) == 1:
                 options = _split_options(options[0])

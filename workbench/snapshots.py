@@ -119,11 +119,20 @@ def dataset_rows(items: list[SnapshotItem]) -> list[dict[str, Any]]:
     return rows
 
 
+def split_file(snapshot_id: str, split: str) -> str:
+    """The data file of one split, relative to the export folder.
+
+    The snapshot id is in the name because ``datasets`` caches a folder's data by the file
+    names its card lists (not by their content): with plain ``data/test.jsonl`` two exports
+    to folders of the same name would load each other's cached rows."""
+    return f"data/{split}-{snapshot_id}.jsonl"
+
+
 def _card(snapshot: Snapshot, project: Project, test_n: int, shots_n: int,
           hub_repo: str | None) -> str:
-    files = ["  - split: test", "    path: data/test.jsonl"]
+    files = ["  - split: test", f"    path: {split_file(snapshot.id, 'test')}"]
     if shots_n:
-        files += ["  - split: fewshot", "    path: data/fewshot.jsonl"]
+        files += ["  - split: fewshot", f"    path: {split_file(snapshot.id, 'fewshot')}"]
     size = "n<1K" if test_n + shots_n < 1000 else "1K<n<10K"
     where = hub_repo or "path/to/this/folder"
     mcf, cloze = task_name(snapshot.id, "mcf"), task_name(snapshot.id, "cloze")
@@ -179,9 +188,9 @@ def write_export(store: Store, snapshot: Snapshot, folder: Path, hub_repo: str |
     test = store.snapshot_items(snapshot.id, "test")
     shots = store.snapshot_items(snapshot.id, "fewshot")
     (folder / "data").mkdir(parents=True)
-    _write_jsonl(folder / "data" / "test.jsonl", dataset_rows(test))
+    _write_jsonl(folder / split_file(snapshot.id, "test"), dataset_rows(test))
     if shots:
-        _write_jsonl(folder / "data" / "fewshot.jsonl", dataset_rows(shots))
+        _write_jsonl(folder / split_file(snapshot.id, "fewshot"), dataset_rows(shots))
     (folder / "README.md").write_text(_card(snapshot, project, len(test), len(shots), hub_repo),
                                       encoding="utf-8")
     (folder / TASK_FILE_NAME).write_text(

@@ -34,6 +34,12 @@ What is the capital of France?,Paris,Madrid,Rome,Berlin,A
 """
 
 
+@pytest.fixture(autouse=True)
+def isolated_datasets_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the datasets library's cache out of the user's home (job processes inherit it)."""
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-datasets-cache"))
+
+
 @pytest.fixture
 def exam_project(store: Store, settings: Settings, tmp_path: Path) -> Project:
     """30 approved questions: 17 from the demo (with source passages) and 13 imported."""

@@ -10,7 +10,12 @@ from store import Store
 from store.records import Project
 from workbench.errors import InvalidInput, NotFound
 from workbench.evaluation.plan import (
-    EvalRequest, RunOptions, check_request, config_hash, parse_builtin_task, project_tasks,
+    EvalRequest,
+    RunOptions,
+    check_request,
+    config_hash,
+    parse_builtin_task,
+    project_tasks,
     run_settings,
 )
 

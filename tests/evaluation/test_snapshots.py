@@ -13,7 +13,8 @@ from store import Store
 from store.records import NewQuestion, Project
 from workbench.errors import InvalidInput, NotFound, ServiceError
 from workbench.settings import Settings
-from workbench.snapshots import TASK_FILE_NAME, build_snapshot, export_snapshot, push_snapshot
+from workbench.snapshots import (
+    TASK_FILE_NAME, build_snapshot, export_snapshot, push_snapshot, split_file)
 
 
 def test_same_content_same_id_and_nothing_written_twice(store: Store, exam_project: Project):
@@ -96,6 +97,19 @@ def test_export_is_a_dataset_folder_with_card_and_task_file(
                    for n in ast.walk(tree))
 
 
+def test_two_snapshots_exported_to_same_named_folders_load_their_own_rows(
+        store: Store, exam_project: Project, tmp_path: Path):
+    """datasets caches a folder by the file names in its card: ours carry the snapshot id."""
+    from datasets import load_dataset
+
+    small = build_snapshot(store, exam_project, fewshot=20).snapshot
+    large = build_snapshot(store, exam_project, fewshot=1).snapshot
+    first = export_snapshot(store, small.id, tmp_path / "a" / "exam")
+    second = export_snapshot(store, large.id, tmp_path / "b" / "exam")
+    assert len(load_dataset(str(first))["test"]) == 10
+    assert len(load_dataset(str(second))["test"]) == 29
+
+
 def test_export_refuses_a_folder_with_other_files_and_replaces_its_own(
         store: Store, exam_snapshot, tmp_path: Path):
     busy = tmp_path / "busy"
@@ -105,9 +119,10 @@ def test_export_refuses_a_folder_with_other_files_and_replaces_its_own(
         export_snapshot(store, exam_snapshot.id, busy)
     assert [p.name for p in busy.iterdir()] == ["notes.txt"]
     out = export_snapshot(store, exam_snapshot.id, tmp_path / "out")
-    (out / "data" / "test.jsonl").write_text("tampered\n")
+    data = out / split_file(exam_snapshot.id, "test")
+    data.write_text("tampered\n")
     export_snapshot(store, exam_snapshot.id, out)
-    first = json.loads((out / "data" / "test.jsonl").read_text().splitlines()[0])
+    first = json.loads(data.read_text().splitlines()[0])
     assert first["id"] == 0
     assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
 

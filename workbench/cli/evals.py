@@ -91,7 +91,11 @@ def run(obj: CliContext, project_name: str, models: tuple[str, ...], tasks: tupl
 
     --wait exits 0 when the job is done (failed tasks are listed), 1 when it failed."""
     from workbench.evaluation.plan import (
-        RunOptions, check_request, formulations_from, start_evaluation)
+        RunOptions,
+        check_request,
+        formulations_from,
+        start_evaluation,
+    )
 
     project = obj.store.project(project_name)
     options = RunOptions(

@@ -87,7 +87,7 @@ class TransformersBackend(EvalBackend):
         from transformers import AutoTokenizer
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(self.location)
+            tokenizer = AutoTokenizer.from_pretrained(self.location)  # type: ignore[no-untyped-call]
         except Exception as exc:
             raise BackendUnavailable(
                 f"Cannot load the tokenizer of '{self.model.name}' from {self.location}: {exc}",

@@ -17,6 +17,8 @@ from typing import Any
 from store.records import EvalRun, Model
 from workbench.errors import WorkbenchError
 from workbench.evaluation.backends import EvalBackend, backend_for
+from workbench.evaluation.errors import TaskUnavailable
+from workbench.evaluation.offline import SKIPPED_MODULES
 from workbench.evaluation.plan import EvalRequest, TaskSpec, config_hash, run_settings
 from workbench.jobs.context import JobContext
 from workbench.snapshots import TASK_FILE_NAME, write_export
@@ -53,7 +55,7 @@ class _Progress:
 
 def run_eval_job(ctx: JobContext) -> dict[str, Any]:
     request = EvalRequest.from_params(ctx.params)
-    store, options = ctx.store, request.options
+    store = ctx.store
     project = store.project_by_id(request.project_id)
     _fail_leftovers(ctx, project.id)
     specs = request.tasks()
@@ -85,29 +87,49 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
     return {"runs": summary}
 
 
+def _fail_all(ctx: JobContext, request: EvalRequest, model: Model, specs: list[TaskSpec],
+              error: WorkbenchError, progress: _Progress) -> list[dict[str, Any]]:
+    """Record a failed run for each task (the model or backend cannot run them)."""
+    out = []
+    for spec in specs:
+        settings = run_settings(spec, model, request.options, bool(request.options.chat_template))
+        run = ctx.store.create_eval_run(
+            request.project_id, model.name, spec.task, settings,
+            config_hash(request.project_id, spec, model, "", settings), model.id,
+            spec.snapshot_id, ctx.job.id)
+        ctx.store.fail_eval_run(run.id, str(error))
+        out.append(_record(run, "failed", error=str(error)))
+    if specs:
+        progress.step(f"{model.name}: {error.title}", len(specs))
+    return out
+
+
 def _run_one_model(
     ctx: JobContext, model: Model, specs: list[TaskSpec], request: EvalRequest,
     custom_tasks: Path | None, workdir: Path, env: dict[str, Any], progress: _Progress,
 ) -> list[dict[str, Any]]:
-    store, options = ctx.store, request.options
+    options = request.options
     out: list[dict[str, Any]] = []
     progress.step(f"{model.name}: preparing the model")
     try:
         backend: EvalBackend = backend_for(model, ctx.settings)
+        if not backend.supports_loglikelihood:  # the project task is scored by log-likelihood
+            project_specs = [s for s in specs if s.snapshot_id is not None]
+            out += _fail_all(ctx, request, model, project_specs, TaskUnavailable(
+                f"The project task is scored by log-likelihood, which the {backend.name} "
+                f"backend of '{model.name}' cannot compute.",
+                "Evaluate it on a local model (transformers or vllm); endpoints can run "
+                "generative built-in tasks only."), progress)
+            specs = [s for s in specs if s.snapshot_id is None]
+            if not specs:
+                return out
         backend.prepare(ctx.log)
         revision = backend.revision()
         chat_template = backend.chat_template_applied(options.chat_template)
     except WorkbenchError as exc:
-        for spec in specs:
-            settings = run_settings(spec, model, options, bool(options.chat_template))
-            run = store.create_eval_run(request.project_id, model.name, spec.task, settings,
-                                        config_hash(request.project_id, spec, model, "", settings),
-                                        model.id, spec.snapshot_id, ctx.job.id)
-            store.fail_eval_run(run.id, str(exc))
-            out.append(_record(run, "failed", error=str(exc)))
-        progress.step(f"{model.name}: {exc}", len(specs))
-        return out
+        return out + _fail_all(ctx, request, model, specs, exc, progress)
 
+    store = ctx.store
     pending: list[tuple[TaskSpec, EvalRun]] = []
     for spec in specs:
         settings = run_settings(spec, model, options, chat_template)
@@ -140,7 +162,7 @@ def _run_one_model(
             continue
         task = result.results[spec.lighteval_spec]
         repro = {
-            **env, **task.repro,
+            **env, **task.repro, "lighteval_shims": dict(SKIPPED_MODULES),
             "model": {"name": model.name, "backend": model.backend, "location": model.location,
                       "resolved_path": backend.location, "revision": revision,
                       "params": model.params, **result.model_info},

@@ -11,7 +11,13 @@ from GitHub at import time, and ``mt_bench`` calls a huggingface_hub API removed
 - any other built-in task module that fails to import is skipped with a warning instead of
   stopping the whole registry (its tasks then report "unknown task", one task at a time).
 
-Call it before anything imports ``lighteval.tasks.registry``'s loaders (the job and the
+``disable_sample_cache()`` switches off lighteval's on-disk cache of model answers for the
+models this process creates: it keys answers by task name and settings, not by dataset
+content, and writes them under ``cache_dir / model_name`` (inside the model's own folder
+when ``model_name`` is an absolute path). Our runs are reused by their own config hash
+instead, so ``--force`` really recomputes and two runs can be compared.
+
+Call ``prepare_lighteval`` before anything imports ``lighteval.tasks.registry``'s loaders (the job and the
 launcher both call it first).
 """
 
@@ -89,3 +95,29 @@ def _import_or_stand_in(name: str) -> None:
         reason = f"{type(exc).__name__}: {exc}"
         logger.warning("skipping lighteval task module %s (%s)", name, reason)
         _stand_in(name, reason)
+
+
+class _NoSampleCache:
+    """Stands in for lighteval's SampleCache while a model is built; the model's ``_cache``
+    is then set to None, which lighteval's ``cached`` decorator treats as "no cache"."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def _init_registry(self, registry: Any) -> None:
+        return None
+
+
+def disable_sample_cache() -> None:
+    """Models built from now on in this process write no answer cache (see the docstring)."""
+    import lighteval.pipeline  # noqa: F401  (imports every model module)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("lighteval.models.") and hasattr(module, "SampleCache"):
+            module.SampleCache = _NoSampleCache  # type: ignore[attr-defined]
+
+
+def detach_cache(model: Any) -> None:
+    """After the pipeline is built: no cache lookups or writes for this model."""
+    if isinstance(getattr(model, "_cache", None), _NoSampleCache):
+        model._cache = None

@@ -19,16 +19,18 @@ from typing import Any
 from store.records import SampleResult, Score
 from workbench.errors import BackendUnavailable, WorkbenchError
 from workbench.evaluation.backends import EvalBackend
-from workbench.evaluation.offline import SKIPPED_MODULES, prepare_lighteval
+from workbench.evaluation.errors import TaskUnavailable
+from workbench.evaluation.offline import (
+    SKIPPED_MODULES,
+    detach_cache,
+    disable_sample_cache,
+    prepare_lighteval,
+)
 from workbench.evaluation.plan import RunOptions, TaskSpec
 
 # Per-sample metric that says "correct", in order of preference.
 _CORRECT_METRICS = ("acc", "em", "exact_match", "quasi_exact_match", "prefix_exact_match",
                     "extractive_match", "pass@1")
-
-
-class TaskUnavailable(WorkbenchError):
-    """One task of a run cannot run here; the others go on."""
 
 
 @dataclass
@@ -190,8 +192,9 @@ def run_model(
     from lighteval.logging.evaluation_tracker import EvaluationTracker
     from lighteval.pipeline import Pipeline, PipelineParameters
 
+    disable_sample_cache()
     transformers.set_seed(options.seed)
-    cache_dir = workdir / "lighteval-cache"  # a fresh sample cache: we never reuse its answers
+    cache_dir = workdir / "lighteval-cache"  # unused: the sample cache is off
     tracker = EvaluationTracker(output_dir=str(workdir / "lighteval-out"), save_details=False)
     params = PipelineParameters(
         launcher_type=backend.launcher(),
@@ -205,6 +208,7 @@ def run_model(
             evaluation_tracker=tracker,
             model_config=backend.lighteval_config(options, chat_template, cache_dir),
         )
+        detach_cache(pipeline.model)
         out.timings["load_s"] = time.perf_counter() - t0
         out.model_info = {
             "use_chat_template": getattr(pipeline.model, "use_chat_template", None),
@@ -215,10 +219,10 @@ def run_model(
         log(f"model loaded in {out.timings['load_s']:.1f} s; running "
             f"{len(runnable)} task(s)")
         t1 = time.perf_counter()
-        pipeline.evaluate()
+        pipeline.evaluate()  # type: ignore[no-untyped-call]
         out.timings["evaluate_s"] = time.perf_counter() - t1
-        results = pipeline.get_results()["results"]
-        details = pipeline.get_details()
+        results = tracker.metrics_logger.metric_aggregated  # keyed "name|fewshot"
+        details = pipeline.get_details()  # type: ignore[no-untyped-call]
     except WorkbenchError as exc:
         for spec in runnable:
             out.errors[spec.lighteval_spec] = exc
@@ -275,4 +279,5 @@ def environment() -> dict[str, Any]:
         pass
     return {"versions": versions, "hardware": hardware,
             "lighteval_shims": dict(SKIPPED_MODULES),
-            "lighteval_internal_seeds": {"random_numpy": 1234, "doc_shuffle": 42}}
+            "lighteval_internal_seeds": {"random_numpy": 1234, "doc_shuffle": 42},
+            "lighteval_sample_cache": "off"}

@@ -1,0 +1,46 @@
+"""Models that cannot run a task fail with a clear message per run, before any model loads
+(the job function in this process, with a real JobContext)."""
+
+from __future__ import annotations
+
+import pytest
+
+from store import Store
+from store.records import Project
+from workbench.errors import WorkbenchError
+from workbench.evaluation.job import run_eval_job
+from workbench.evaluation.plan import RunOptions, check_request
+from workbench.jobs.context import JobContext
+from workbench.settings import Settings
+
+
+def _run(store: Store, settings: Settings, project: Project, models: list[str],
+         tasks: list[str] | None = None) -> list[object]:
+    request = check_request(store, project, models, "latest", tasks or [],
+                            RunOptions(formulations=("mcf",)))
+    job = store.create_job("eval", request.to_params(), project.id)
+    with pytest.raises(WorkbenchError, match="No run succeeded"):
+        run_eval_job(JobContext(store, store.mark_job_running(job.id, 1), settings))
+    return [r for r in store.eval_runs(project.id) if r.job_id == job.id]
+
+
+def test_unusable_backends_fail_each_run_with_a_reason(
+        store: Store, settings: Settings, exam_project: Project, exam_snapshot):
+    store.add_model("endpoint", "openai", "http://127.0.0.1:9/v1", {"endpoint_model": "x"})
+    store.add_model("gguf", "llama.cpp", "/nonexistent/model.gguf")
+    runs = {r.model_name: r for r in _run(store, settings, exam_project, ["endpoint", "gguf"])}
+    assert {r.state for r in runs.values()} == {"failed"}
+    assert "log-likelihood" in (runs["endpoint"].error or "")
+    assert "llama.cpp backend" in (runs["gguf"].error or "")
+
+
+def test_vllm_without_the_extra_is_a_clear_error(
+        store: Store, settings: Settings, exam_project: Project, exam_snapshot, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here; this checks the message without it")
+    store.add_model("fast", "vllm", str(tmp_path))
+    (run,) = _run(store, settings, exam_project, ["fast"])
+    assert run.state == "failed" and "vLLM backend, which is not installed" in (run.error or "")
+    assert "workbench[vllm]" in (run.error or "")
