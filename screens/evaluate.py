@@ -11,7 +11,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (
-    Button, DataTable, Footer, Header, Input, Label, ProgressBar, Select, SelectionList, Static,
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    SelectionList,
+    Static,
 )
 
 from store.records import Job, Project
