@@ -45,7 +45,8 @@ def annotate(client: ArgillaClient, dataset: Any, ids: list[str], user_id: Any) 
     import argilla as rg
 
     wanted = set(ids)
-    records = [r for r in dataset.records(batch_size=1000) if r.id in wanted]
+    records = [r for r in dataset.records(batch_size=1000, with_responses=False)
+               if r.id in wanted]
     for r in records:
         r.responses.add(rg.Response("answer", "B", user_id=user_id, status="submitted"))
     dataset.records.log(records, batch_size=500)
