@@ -1,7 +1,8 @@
 """The Leaderboard screen: models x tasks with error bars, sorted, filtered, exported.
 
 Thin: ``workbench.leaderboard`` computes everything; this screen loads it off the event
-loop, shows it in a DataTable and turns keys into calls.
+loop, shows it in a ScoreGrid (pre-formatted cells, only the visible ones drawn, so a
+sort is a new row order and a filter a new row list) and turns keys into calls.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from screens.cell_history import CellHistoryModal
 from screens.modals import InputModal
+from screens.widgets.score_grid import GridCell, GridColumn, ScoreGrid
 from store.records import Project
 from workbench import leaderboard as lb
 from workbench.errors import WorkbenchError
@@ -46,6 +46,7 @@ one passage are not independent). The average column pools the tasks' errors.
 """
 
 CHART_MODELS = 20
+MODEL_COLUMN_MAX = 40  # longer model names are cut (the detail line shows them whole)
 
 
 class LeaderboardScreen(Screen[None]):
@@ -76,12 +77,13 @@ class LeaderboardScreen(Screen[None]):
         self.cluster_by = "passage"
         self.marked: list[str] = []
         self.columns: list[str] = []
+        self._detail_height = -1
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical():
             yield Static("Loading…", id="lb-info", classes="muted")
-            yield DataTable(id="lb-table", cursor_type="cell", zebra_stripes=True)
+            yield ScoreGrid(id="lb-table", fixed_columns=1, zebra_stripes=True)
             yield Static("", id="lb-detail")
             yield PlotextPlot(id="lb-chart")
         yield Footer()
@@ -122,24 +124,16 @@ class LeaderboardScreen(Screen[None]):
         self.render_table()
 
     def render_table(self) -> None:
-        """Fill the table from ``self.board`` (after loading or filtering)."""
+        """Fill the grid from ``self.board`` (after loading or filtering)."""
         board = self.board
         assert board is not None
-        table = self.query_one("#lb-table", DataTable)
-        keep = table.cursor_coordinate
-        table.clear(columns=True)
         self.columns = [lb.MODEL, lb.AVERAGE, *board.tasks]
-        rows = [self._row_cells(row) for row in board.rows]
-        for i, key in enumerate(self.columns):
-            # Widths computed here: DataTable would otherwise measure every cell.
-            width = max([len(self._label(key)) + 2, *(r[i].cell_len for r in rows)])
-            table.add_column(self._label(key), key=key, width=width)
-        for row, cells in zip(board.rows, rows, strict=True):
-            table.add_row(*cells, key=row.model)
-        if board.rows:
-            table.cursor_coordinate = Coordinate(min(keep.row, len(board.rows) - 1),
-                                                 min(keep.column, len(self.columns) - 1))
-        self.query_one("#lb-info", Static).update(self.info_text())
+        columns = [GridColumn(key, self._label(key), "left" if key == lb.MODEL else "right",
+                              MODEL_COLUMN_MAX if key == lb.MODEL else None)
+                   for key in self.columns]
+        grid = self.query_one("#lb-table", ScoreGrid)
+        grid.set_data(columns, [(row.model, self._row_cells(row)) for row in board.rows])
+        self.query_one("#lb-info", Static).update(self.info_text(), layout=False)  # 1 line
         self.show_detail()
         self.draw_chart()
 
@@ -150,32 +144,29 @@ class LeaderboardScreen(Screen[None]):
             label += " ▼" if board.descending else " ▲"
         return label
 
-    def _row_cells(self, row: lb.Row) -> list[Text]:
+    def _row_cells(self, row: lb.Row) -> list[GridCell]:
         mark = "◆ " if row.model in self.marked else ""
-        cells = [Text(mark + row.model, style="bold" if row.leader else ""),
-                 Text(lb.average_text(row), justify="right", style="bold" if row.leader else "")]
+        lead = "bold" if row.leader else ""
+        cells = [GridCell(mark + row.model, lead), GridCell(lb.average_text(row), lead)]
         for t in self.board.tasks if self.board else []:
             c = row.cells.get(t)
             if c is None:
-                cells.append(Text("–", style="dim", justify="right"))
+                cells.append(GridCell("–", "dim"))
             else:
-                style = "bold green" if c.best else ("dim" if c.stale else "")
-                cells.append(Text(lb.cell_text(c), style=style, justify="right"))
+                cells.append(GridCell(lb.cell_text(c),
+                                      "bold green" if c.best else ("dim" if c.stale else "")))
         return cells
 
     def apply_order(self) -> None:
-        """Reorder the table's rows to ``self.board`` without refilling it."""
+        """Show ``self.board``'s row order: a new index list, nothing re-measured."""
         board = self.board
         assert board is not None
-        table = self.query_one("#lb-table", DataTable)
+        grid = self.query_one("#lb-table", ScoreGrid)
         model, _ = self.selected()
-        rank = {r.model: i for i, r in enumerate(board.rows)}
-        table.sort(lb.MODEL, key=lambda cell: rank[cell.plain.removeprefix("◆ ")])
-        for key in self.columns:
-            table.columns[ColumnKey(key)].label = Text(self._label(key))
-        table.refresh()
+        grid.set_order([r.model for r in board.rows])
+        grid.set_labels([self._label(key) for key in self.columns])
         if model is not None:
-            table.cursor_coordinate = Coordinate(rank[model], table.cursor_coordinate.column)
+            grid.move_cursor(grid.row_keys.index(model), grid.cursor_coordinate.column)
 
     def info_text(self) -> str:
         board = self.board
@@ -194,16 +185,12 @@ class LeaderboardScreen(Screen[None]):
     # -- selection --------------------------------------------------------------------------
     def selected(self) -> tuple[str | None, str | None]:
         """(model, column) under the cursor."""
-        board = self.board
-        if board is None or not board.rows:
+        if self.board is None or not self.board.rows:
             return None, None
-        table = self.query_one("#lb-table", DataTable)
-        coord = table.cursor_coordinate
-        row = board.rows[min(coord.row, len(board.rows) - 1)].model
-        column = self.columns[min(coord.column, len(self.columns) - 1)]
-        return row, column
+        grid = self.query_one("#lb-table", ScoreGrid)
+        return grid.cursor_row_key, grid.cursor_column_key
 
-    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+    def on_score_grid_cell_highlighted(self, event: ScoreGrid.CellHighlighted) -> None:
         self.show_detail()
         self.draw_chart()
 
@@ -249,7 +236,12 @@ class LeaderboardScreen(Screen[None]):
             lines += [f"⚠ {w}" for w in board.settings_warnings()]
             if board.note:
                 lines.append(board.note)
-        detail.update(Text("\n".join(lines)))
+        text = Text("\n".join(lines))
+        # A layout pass costs more than redrawing the grid: only when the height changes.
+        width = detail.content_size.width
+        height = len(text.wrap(self.app.console, width)) if width else -1
+        detail.update(text, layout=height != self._detail_height or height < 0)
+        self._detail_height = height
 
     # -- actions --------------------------------------------------------------------------------
     def action_sort(self) -> None:
@@ -331,17 +323,24 @@ class LeaderboardScreen(Screen[None]):
         model, _ = self.selected()
         if model is None:
             return
+        before = set(self.marked)
         if model in self.marked:
             self.marked.remove(model)
         else:
             self.marked = (self.marked + [model])[-2:]
-        self.render_table()
+        board = self.board
+        assert board is not None
+        grid = self.query_one("#lb-table", ScoreGrid)
+        for row in board.rows:
+            if row.model in before ^ set(self.marked):
+                grid.update_row(row.model, self._row_cells(row))
 
     def action_compare(self) -> None:
         board = self.board
         model, _ = self.selected()
         if board is None or model is None:
             return
+        a: str | None
         if len(self.marked) == 2:
             a, b = self.marked
         else:

@@ -10,6 +10,7 @@ from synthetic_runs import DEFAULT_SETTINGS, add_run
 from textual.widgets import DataTable
 
 from screens.app import WorkbenchApp
+from screens.widgets.score_grid import ScoreGrid
 from workbench import compare as cmp
 from workbench import leaderboard as lb
 
@@ -30,8 +31,16 @@ def runs(store, project, questions):
     return store
 
 
-def _cell(table: DataTable, row: int, col: int) -> str:
-    return str(table.get_cell_at((row, col)))
+def _cell(grid: ScoreGrid, row: int, col: int) -> str:
+    """A cell's text, checked to be on the row's rendered line (what the user sees)."""
+    text = grid.cell_text(row, col)
+    assert text in _shown(grid, row)
+    return text
+
+
+def _shown(grid: ScoreGrid, row: int) -> str:
+    """The rendered line of a displayed row (header is line 0; no scrolling here)."""
+    return grid.render_line(row + 1 - int(grid.scroll_y)).text
 
 
 async def _open_leaderboard(app, pilot, project):
@@ -48,7 +57,7 @@ async def test_leaderboard_shows_the_stores_numbers_sorts_filters_exports(
     app = WorkbenchApp(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_leaderboard(app, pilot, project)
-        table = screen.query_one("#lb-table", DataTable)
+        table = screen.query_one("#lb-table", ScoreGrid)
         assert table.row_count == 3
         # rows in average order, cells as computed from the store's per-sample results
         assert [_cell(table, i, 0).strip() for i in range(3)] == [r.model for r in expected.rows]
@@ -105,7 +114,7 @@ async def test_history_and_compare_from_the_leaderboard(settings, runs, project)
     app = WorkbenchApp(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_leaderboard(app, pilot, project)
-        table = screen.query_one("#lb-table", DataTable)
+        table = screen.query_one("#lb-table", ScoreGrid)
         order = [r.model for r in screen.board.rows]
         table.cursor_coordinate = (order.index("alpha"), 2 + screen.board.tasks.index("exam"))
         await pilot.press("h")
