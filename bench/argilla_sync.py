@@ -23,13 +23,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from store import Store
-from store.records import NewQuestion, Project
-from workbench.argilla_sync.client import ArgillaClient
-from workbench.argilla_sync.payload import build_payload, record_id
-from workbench.argilla_sync.pull import pull_project
-from workbench.argilla_sync.push import push_project
-from workbench.settings import Settings, load_settings
+from store import Store  # noqa: E402
+from store.records import NewQuestion, Project  # noqa: E402
+from workbench.argilla_sync.client import ArgillaClient  # noqa: E402
+from workbench.argilla_sync.payload import build_payload, record_id  # noqa: E402
+from workbench.argilla_sync.pull import pull_project  # noqa: E402
+from workbench.argilla_sync.push import push_project  # noqa: E402
+from workbench.settings import Settings, load_settings  # noqa: E402
 
 
 def make_questions(store: Store, project: Project, n: int) -> list[int]:
