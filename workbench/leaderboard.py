@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from store.records import EvalRun, Project, SampleResult
@@ -239,8 +240,11 @@ def _tie_marks(
     """Holm-adjusted paired tests of each other model against the leader, in one column."""
     tested: list[tuple[str, float]] = []
     marks: dict[str, tuple[bool | None, float | None]] = {}
+    pairs, lead_id = data._pairs, leader.run.id
     for model, scores in others:
-        diff = data.paired(leader, scores)
+        key = (lead_id, scores.run.id)
+        # The cache read inline: this runs once per cell on every filter change.
+        diff = pairs[key] if key in pairs else data.paired(leader, scores)
         if diff is None:
             marks[model] = (None, None)
         else:
@@ -349,23 +353,34 @@ def build_leaderboard(
     models = [m for m in models if m in by_model]
 
     # Per task: best value, leader, ties, settings that differ.
-    cell_marks: dict[tuple[str, str], dict[str, Any]] = {}
+    cells: dict[str, dict[str, Cell]] = {m: {} for m in models}
     mixed: dict[str, list[str]] = {}
     for t in tasks:
         column = [(m, by_model[m][t]) for m in models if t in by_model[m]]
         if not column:
             continue
-        best = max(s.accuracy.value for _, s in column)
-        lead_model, lead = max(column, key=lambda ms: (ms[1].accuracy.value, -ms[1].run.id))
+        # The leader: highest accuracy, the earliest run among equals.
+        lead_model, lead = column[0]
+        best = lead.accuracy.value
+        for m, s in column:
+            value = s.accuracy.value
+            if value > best or (value == best and s.run.id < lead.run.id):
+                lead_model, lead, best = m, s, value
         marks = _tie_marks(data, lead, [(m, s) for m, s in column if m != lead_model])
         keys: set[str] = set()
+        lead_id, diffs, latest = lead.run.id, data._settings_diffs, data.latest_snapshot
         for m, s in column:
-            diff = data.settings_differ(lead, s)
-            keys.update(diff)
+            run = s.run
+            diff = diffs.get((lead_id, run.id))  # inline cache reads: once per cell
+            if diff is None:
+                diff = data.settings_differ(lead, s)
+            if diff:
+                keys.update(diff)
             tied, p = marks.get(m, (None, None))
-            cell_marks[(m, t)] = {"best": s.accuracy.value == best, "leader": m == lead_model,
-                                  "tied_with_leader": tied, "p_vs_leader": p,
-                                  "settings_differ": diff}
+            stale = (run.snapshot_id is not None and latest is not None
+                     and run.snapshot_id != latest)  # data.is_stale(run), inline
+            cells[m][t] = Cell(m, t, s, stale, s.accuracy.value == best, m == lead_model,
+                               tied, p, diff)
         if keys:
             mixed[t] = sorted(keys)
 
@@ -389,10 +404,8 @@ def build_leaderboard(
 
     rows = []
     for m in models:
-        cells = {t: Cell(m, t, s, data.is_stale(s.run), **cell_marks[(m, t)])
-                 for t, s in by_model[m].items()}
         tied, p = row_marks.get(m, (None, None))
-        rows.append(Row(m, cells, averages[m], partial[m], m == lead_row, tied, p))
+        rows.append(Row(m, cells[m], averages[m], partial[m], m == lead_row, tied, p))
     if descending is None:
         descending = sort_by != MODEL
     rows = sort_rows(rows, sort_by, descending)
@@ -444,12 +457,18 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
+@lru_cache(maxsize=1 << 16)
+def _plus_minus(value: float, stderr: float) -> str:
+    # Cached: a leaderboard re-formats the same few thousand scores on every filter change.
+    return f"{pct(value)}±{pct(stderr)}"
+
+
 def cell_text(cell: Cell) -> str:
     """'63.2±2.1' plus marks: = tied with the leader, † stale, ! settings differ."""
     acc = cell.accuracy
     marks = ("=" if cell.tied_with_leader else "") + ("†" if cell.stale else "") + (
         "!" if cell.settings_differ else "")
-    return f"{pct(acc.value)}±{pct(acc.best_stderr)}{marks}"
+    return _plus_minus(acc.value, acc.best_stderr) + marks
 
 
 def average_text(row: Row) -> str:
