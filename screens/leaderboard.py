@@ -47,6 +47,7 @@ one passage are not independent). The average column pools the tasks' errors.
 
 CHART_MODELS = 20
 MODEL_COLUMN_MAX = 40  # longer model names are cut (the detail line shows them whole)
+MISSING = GridCell("–", "dim")  # no finished run of the model on the task
 
 
 class LeaderboardScreen(Screen[None]):
@@ -148,13 +149,14 @@ class LeaderboardScreen(Screen[None]):
         mark = "◆ " if row.model in self.marked else ""
         lead = "bold" if row.leader else ""
         cells = [GridCell(mark + row.model, lead), GridCell(lb.average_text(row), lead)]
+        get, text = row.cells.get, lb.cell_text  # once per cell on every refill: kept lean
         for t in self.board.tasks if self.board else []:
-            c = row.cells.get(t)
+            c = get(t)
             if c is None:
-                cells.append(GridCell("–", "dim"))
+                cells.append(MISSING)
             else:
-                cells.append(GridCell(lb.cell_text(c),
-                                      "bold green" if c.best else ("dim" if c.stale else "")))
+                cells.append(GridCell(text(c), "bold green" if c.best else
+                                      ("dim" if c.stale else "")))
         return cells
 
     def apply_order(self) -> None:

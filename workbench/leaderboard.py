@@ -465,10 +465,12 @@ def _plus_minus(value: float, stderr: float) -> str:
 
 def cell_text(cell: Cell) -> str:
     """'63.2±2.1' plus marks: = tied with the leader, † stale, ! settings differ."""
-    acc = cell.accuracy
-    marks = ("=" if cell.tied_with_leader else "") + ("†" if cell.stale else "") + (
-        "!" if cell.settings_differ else "")
-    return _plus_minus(acc.value, acc.best_stderr) + marks
+    acc = cell.scores.accuracy
+    text = _plus_minus(acc.value, acc.best_stderr)
+    if cell.tied_with_leader or cell.stale or cell.settings_differ:
+        text += ("=" if cell.tied_with_leader else "") + ("†" if cell.stale else "") + (
+            "!" if cell.settings_differ else "")
+    return text
 
 
 def average_text(row: Row) -> str:

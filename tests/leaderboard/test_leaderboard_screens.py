@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from synthetic_runs import DEFAULT_SETTINGS, add_run
+from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
 from textual.widgets import DataTable
 
 from screens.app import WorkbenchApp
@@ -51,6 +51,20 @@ async def _open_leaderboard(app, pilot, project):
     return app.screen
 
 
+async def _move_to(pilot, grid: ScoreGrid, row: int, column: int) -> None:
+    """Move the grid's cursor with arrow keys, as a user would."""
+    while grid.cursor_coordinate.row != row:
+        await pilot.press("down" if grid.cursor_coordinate.row < row else "up")
+    while grid.cursor_coordinate.column != column:
+        await pilot.press("right" if grid.cursor_coordinate.column < column else "left")
+
+
+def _style_of(grid: ScoreGrid, row: int, text: str):
+    """The style the grid draws a cell's text with, on a displayed row."""
+    line = grid.render_line(row + 1 - int(grid.scroll_y))
+    return next(seg.style for seg in line if seg.text.strip() == text)
+
+
 async def test_leaderboard_shows_the_stores_numbers_sorts_filters_exports(
         settings, runs, project):
     expected = lb.build_leaderboard(lb.load_leaderboard_data(runs, project))
@@ -58,6 +72,7 @@ async def test_leaderboard_shows_the_stores_numbers_sorts_filters_exports(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_leaderboard(app, pilot, project)
         table = screen.query_one("#lb-table", ScoreGrid)
+        assert table.has_focus  # keys go to the grid
         assert table.row_count == 3
         # rows in average order, cells as computed from the store's per-sample results
         assert [_cell(table, i, 0).strip() for i in range(3)] == [r.model for r in expected.rows]
@@ -66,15 +81,28 @@ async def test_leaderboard_shows_the_stores_numbers_sorts_filters_exports(
         row = [r.model for r in expected.rows].index("alpha")
         assert _cell(table, row, col) == lb.cell_text(alpha)
         assert "72.5±" in _cell(table, row, col)  # 29 of 40
+        assert _style_of(table, row, lb.cell_text(alpha)).bold  # best in its column
         # gamma has no quiz run: the average is over one task and marked
         assert "*" in _cell(table, [r.model for r in expected.rows].index("gamma"), 1)
+        # beta ran exam with another chat template than the leader: marked '!'
+        beta = [r.model for r in expected.rows].index("beta")
+        assert _cell(table, beta, col).endswith("!")
+        for r in range(3):  # every number shown is the store's
+            for c, t in enumerate(expected.tasks, start=2):
+                model = table.row_keys[r]
+                cell = expected.cell(model, t)
+                assert _cell(table, r, c) == (lb.cell_text(cell) if cell else "–")
 
-        # sort by the exam column: move the cursor there, press s
-        table.cursor_coordinate = (0, col)
+        # sort by the exam column: move the cursor there with the arrows, press s
+        await _move_to(pilot, table, 0, col)
         await pilot.press("s")
         assert [_cell(table, i, 0).strip() for i in range(3)] == ["alpha", "beta", "gamma"]
+        assert "exam ▼" in _shown(table, -1)  # the header says how it is sorted
         await pilot.press("s")  # reversed
         assert [_cell(table, i, 0).strip() for i in range(3)] == ["gamma", "beta", "alpha"]
+        assert "exam ▲" in _shown(table, -1)
+        # the cursor stays on its model (alpha, now last)
+        assert table.cursor_row_key == "alpha" and table.cursor_coordinate.row == 2
 
         # the detail line shows settings and the settings warning
         detail = str(screen.query_one("#lb-detail").render())
@@ -116,7 +144,7 @@ async def test_history_and_compare_from_the_leaderboard(settings, runs, project)
         screen = await _open_leaderboard(app, pilot, project)
         table = screen.query_one("#lb-table", ScoreGrid)
         order = [r.model for r in screen.board.rows]
-        table.cursor_coordinate = (order.index("alpha"), 2 + screen.board.tasks.index("exam"))
+        await _move_to(pilot, table, order.index("alpha"), 2 + screen.board.tasks.index("exam"))
         await pilot.press("h")
         await pilot.pause()
         history = app.screen.query_one("#history-table", DataTable)
@@ -125,14 +153,41 @@ async def test_history_and_compare_from_the_leaderboard(settings, runs, project)
 
         # mark alpha and gamma, compare them
         await pilot.press("space")
-        table.cursor_coordinate = (order.index("gamma"), 0)
+        assert _cell(table, order.index("alpha"), 0) == "◆ alpha"
+        await _move_to(pilot, table, order.index("gamma"), 0)
         await pilot.press("space")
+        assert _cell(table, order.index("gamma"), 0) == "◆ gamma"
         await pilot.press("c")
         await pilot.pause()
         from screens.compare import CompareScreen
 
         assert isinstance(app.screen, CompareScreen)
         assert (app.screen.model_a, app.screen.model_b) == ("alpha", "gamma")
+
+
+async def test_stale_cells_marked_and_history_over_snapshots(settings, store, project,
+                                                               questions):
+    old = make_snapshot(store, project, questions[:20], "old")
+    add_run(store, project, "m", "exam", [1] * 10 + [0] * 10, questions[:20], snapshot_id=old)
+    add_run(store, project, "other", "exam", [1] * 15 + [0] * 5, questions[:20],
+            snapshot_id=old)
+    new = make_snapshot(store, project, questions[:30], "new")
+    add_run(store, project, "m", "exam", [1] * 24 + [0] * 6, questions[:30], snapshot_id=new)
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_leaderboard(app, pilot, project)
+        grid = screen.query_one("#lb-table", ScoreGrid)
+        order = grid.row_keys
+        assert "†" in _cell(grid, order.index("other"), 2)  # run on the older snapshot
+        assert _cell(grid, order.index("m"), 2).startswith("80.0±")  # 24 of 30, the latest
+        assert "†" not in _cell(grid, order.index("m"), 2)
+        await _move_to(pilot, grid, order.index("m"), 2)
+        await pilot.press("h")
+        await pilot.pause()
+        history = app.screen.query_one("#history-table", DataTable)
+        assert history.row_count == 2
+        assert "†" in str(history.get_cell_at((0, 1)))
+        assert str(history.get_cell_at((1, 4))).startswith("80.0±")
 
 
 async def test_compare_screen_warns_breaks_down_and_drills_in(settings, runs, project,
