@@ -25,7 +25,13 @@ from textual.widgets import (
 
 from store.records import Job, Project
 from workbench.errors import InvalidInput, WorkbenchError
-from workbench.evaluation.plan import RunOptions, check_request, formulations_from, start_evaluation
+from workbench.evaluation.plan import (
+    EVAL_BACKENDS,
+    RunOptions,
+    check_request,
+    formulations_from,
+    start_evaluation,
+)
 
 HELP = """\
 The **Evaluate** screen runs lighteval on the chosen models in a background job.
@@ -66,7 +72,7 @@ class EvaluateScreen(Screen[None]):
         return self.app.store  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
-        models = self.store.list_models()
+        models = [m for m in self.store.list_models() if m.backend in EVAL_BACKENDS]
         yield Header()
         yield Static(f"Evaluate models on {self.project.name}", classes="title")
         with Horizontal():
@@ -80,8 +86,8 @@ class EvaluateScreen(Screen[None]):
                 yield Input("", placeholder="e.g. mmlu:anatomy|0", id="builtin")
                 yield Label("Models (space toggles)")
                 yield SelectionList[str](
-                    *[(f"{m.name} ({m.backend})", m.name, m.builtin and m.backend != "llama.cpp")
-                      for m in models], id="models")
+                    *[(f"{m.name} ({m.backend})", m.name, m.builtin) for m in models],
+                    id="models")
                 yield Label("Formulation")
                 yield Select([("letters (MCF) and cloze", "both"), ("letters (MCF)", "mcf"),
                               ("cloze", "cloze")], value="both", allow_blank=False,
@@ -116,7 +122,7 @@ class EvaluateScreen(Screen[None]):
     # -- reading the store -----------------------------------------------------------------
     def _snapshot_options(self) -> list[tuple[str, str]]:
         snaps = self.store.snapshots(self.project.id)
-        options = [(f"{s.id}  ({s.question_count} test, {s.fewshot_count} few-shot)", s.id)
+        options = [(f"{s.id} ({s.question_count}+{s.fewshot_count} shots)", s.id)
                    for s in snaps]
         return [*options, ("no snapshot (built-in tasks only)", NO_SNAPSHOT)]
 

@@ -19,6 +19,7 @@ from workbench.evaluation.task_file import task_name
 from workbench.snapshots import TASK_FILE_NAME, export_snapshot
 
 pytestmark = pytest.mark.slow
+LIMIT = 20  # questions per run: enough for "near chance", small enough for 2 CPU cores
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,11 +33,12 @@ def _eval(cli: Any, *args: str) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def _check_samples(store: Store, run: dict[str, Any], snapshot_id: str) -> None:
-    """Every per-sample result matches the frozen question and recomputes the scores."""
-    items = store.snapshot_items(snapshot_id, "test")
+def _check_samples(store: Store, run: dict[str, Any], snapshot_id: str, count: int) -> None:
+    """Every per-sample result matches its frozen question and recomputes the scores."""
+    all_items = store.snapshot_items(snapshot_id, "test")
     samples = store.sample_results(run["id"])
-    assert [s.sample_index for s in samples] == list(range(len(items)))
+    assert len(samples) == count and len({s.sample_index for s in samples}) == count
+    items = [all_items[s.sample_index] for s in samples]
     assert [s.question_id for s in samples] == [i.question_id for i in items]
     assert [s.cluster for s in samples] == [i.payload["cluster"] for i in items]
     assert [s.gold_index for s in samples] == [i.payload["answer_index"] for i in items]
@@ -54,15 +56,21 @@ def _check_samples(store: Store, run: dict[str, Any], snapshot_id: str) -> None:
         assert run["scores"][metric]["stderr"] == pytest.approx(std / math.sqrt(n), abs=1e-9)
 
 
-def _plain_lighteval(model_dir: Path, task_file: Path, tasks: list[str], out: Path) -> Path:
-    """The lighteval CLI itself (through our offline launcher), as a user would run it."""
-    args = (f"model_name={model_dir},batch_size=8,override_chat_template=False,dtype=float32,"
-            f"cache_dir={out / 'cache'}")
+def _plain_lighteval(model_dir: Path, task_file: Path, tasks: list[str], limit: int,
+                     out: Path) -> Path:
+    """The lighteval CLI itself (through our offline launcher), as a user would run it.
+
+    Run from the model's parent folder with a relative model name: lighteval writes its
+    answer cache under cache_dir/model_name, which for an absolute path is the model folder."""
+    args = (f"model_name={model_dir.name},batch_size=8,override_chat_template=False,"
+            f"dtype=float32,cache_dir={out / 'cache'}")
     proc = subprocess.run(
         [sys.executable, "-m", "workbench.evaluation.launcher", "accelerate", args,
          ",".join(f"{t}|0" for t in tasks), "--custom-tasks", str(task_file),
-         "--output-dir", str(out), "--save-details"],
-        capture_output=True, text=True, timeout=900, cwd=REPO, env=dict(os.environ))
+         "--max-samples", str(limit), "--output-dir", str(out), "--save-details"],
+        capture_output=True, text=True, timeout=900, cwd=model_dir.parent,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     found = sorted(out.glob("results/**/results_*.json"))
     assert len(found) == 1, found
@@ -72,16 +80,18 @@ def _plain_lighteval(model_dir: Path, task_file: Path, tasks: list[str], out: Pa
 def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
         cli, store: Store, exam_project: Project, exam_snapshot, random_model, bundled_dir: Path,
         tmp_path: Path):
-    data = _eval(cli, "--model", BUNDLED, "--model", RANDOM, "--no-chat-template")
+    request = ("--model", BUNDLED, "--model", RANDOM, "--formulation", "mcf",
+               "--limit", str(LIMIT), "--no-chat-template")
+    data = _eval(cli, *request)
     runs = {(r["model"], r["task"]): r for r in data["runs"]}
-    assert set(runs) == {(m, f"project:{f}") for m in (BUNDLED, RANDOM) for f in ("mcf", "cloze")}
+    assert set(runs) == {(BUNDLED, "project:mcf"), (RANDOM, "project:mcf")}
     assert all(r["state"] == "done" and not r["reused"] for r in runs.values())
     for run in runs.values():
-        _check_samples(store, run, exam_snapshot.id)
+        _check_samples(store, run, exam_snapshot.id, LIMIT)
         settings = run["settings"]
         assert settings["override_chat_template"] is False
-        assert (settings["fewshot"], settings["dtype"], settings["backend"]) == (
-            0, "float32", "transformers")
+        assert (settings["fewshot"], settings["dtype"], settings["backend"], settings["limit"]) == (
+            0, "float32", "transformers", LIMIT)
         repro = run["repro"]
         assert repro["versions"]["lighteval"] == "0.13.0"
         assert repro["model"]["revision"].startswith("sha256:")
@@ -95,32 +105,31 @@ def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
     assert [s.logprobs for s in bundled] != [s.logprobs for s in rand]
     assert runs[(BUNDLED, "project:mcf")]["repro"]["model"]["revision"] != \
         runs[(RANDOM, "project:mcf")]["repro"]["model"]["revision"]
-    for task in ("project:mcf", "project:cloze"):
-        samples = store.sample_results(runs[(RANDOM, task)]["id"])
-        chance = sum(1 / len(s.logprobs) for s in samples) / len(samples)
-        spread = math.sqrt(chance * (1 - chance) / len(samples))
-        assert abs(runs[(RANDOM, task)]["scores"]["acc"]["value"] - chance) <= 3 * spread
+    chance = sum(1 / len(s.logprobs) for s in rand) / len(rand)
+    spread = math.sqrt(chance * (1 - chance) / len(rand))
+    assert abs(runs[(RANDOM, "project:mcf")]["scores"]["acc"]["value"] - chance) <= 3 * spread
 
     # The plain lighteval CLI on the exported task gives the same numbers, sample by sample.
     folder = export_snapshot(store, exam_snapshot.id, tmp_path / "export")
-    names = [task_name(exam_snapshot.id, f) for f in ("mcf", "cloze")]
-    results = json.loads(_plain_lighteval(bundled_dir, folder / TASK_FILE_NAME, names,
+    name = task_name(exam_snapshot.id, "mcf")
+    results = json.loads(_plain_lighteval(bundled_dir, folder / TASK_FILE_NAME, [name], LIMIT,
                                           tmp_path / "lighteval").read_text())["results"]
-    for name, formulation in zip(names, ("mcf", "cloze"), strict=True):
-        ours = runs[(BUNDLED, f"project:{formulation}")]["scores"]
-        for metric in ("acc", "acc_norm"):
-            assert round(results[f"{name}|0"][metric], 4) == round(ours[metric]["value"], 4)
+    ours = runs[(BUNDLED, "project:mcf")]["scores"]
+    for metric in ("acc", "acc_norm"):
+        assert round(results[f"{name}|0"][metric], 4) == round(ours[metric]["value"], 4)
+        assert results[f"{name}|0"][f"{metric}_stderr"] == pytest.approx(ours[metric]["stderr"])
     import pandas as pd
 
-    parquet = sorted((tmp_path / "lighteval").glob(f"details/**/details_{names[0]}*.parquet"))
+    parquet = sorted((tmp_path / "lighteval").glob("details/**/details_*.parquet"))
     assert parquet, list((tmp_path / "lighteval").rglob("*"))
     details = pd.read_parquet(parquet[0])
-    theirs = sorted((int(d["id"]), float(m["acc"])) for d, m in zip(details["doc"], details["metric"]))
+    theirs = sorted((int(d["id"]), float(m["acc"]))
+                    for d, m in zip(details["doc"], details["metric"], strict=True))
     assert theirs == [(s.sample_index, s.correct) for s in bundled]
 
     # The same request again is answered from the store.
     before = store.table_counts()
-    again = _eval(cli, "--model", BUNDLED, "--model", RANDOM, "--no-chat-template")
+    again = _eval(cli, *request)
     assert all(r["reused"] for r in again["runs"])
     assert {r["id"] for r in again["runs"]} == {r["id"] for r in runs.values()}
     assert store.table_counts()["eval_runs"] == before["eval_runs"]
@@ -128,26 +137,25 @@ def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
 
 def test_a_rerun_is_identical_and_a_task_that_cannot_run_fails_alone(
         cli, store: Store, exam_project: Project, exam_snapshot, bundled_dir: Path):
-    args = ("--model", BUNDLED, "--formulation", "mcf", "--limit", "12", "--no-chat-template",
-            "--task", "mmlu:anatomy|0", "--task", "no_such_task|0")
+    args = ("--model", BUNDLED, "--formulation", "cloze", "--limit", "4", "--no-chat-template",
+            "--snapshot", "latest", "--task", "mmlu:anatomy|0", "--task", "no_such_task|0")
     first = {r["task"]: r for r in _eval(cli, *args)["runs"]}
-    assert first["project:mcf"]["state"] == "done"
+    assert first["project:cloze"]["state"] == "done"
     assert first["mmlu:anatomy"]["state"] == "failed"
     assert "cannot load its dataset" in first["mmlu:anatomy"]["error"]
     assert first["no_such_task"]["state"] == "failed"
     assert "Unknown lighteval task" in first["no_such_task"]["error"]
-    assert first["project:mcf"]["settings"]["limit"] == 12
-    assert len(store.sample_results(first["project:mcf"]["id"])) == 12
+    _check_samples(store, first["project:cloze"], exam_snapshot.id, 4)
 
     second = {r["task"]: r for r in _eval(cli, *args, "--force")["runs"]}
-    a, b = first["project:mcf"], second["project:mcf"]
+    a, b = first["project:cloze"], second["project:cloze"]
     assert a["id"] != b["id"] and a["config_hash"] == b["config_hash"]
     assert store.sample_results(a["id"]) == store.sample_results(b["id"])
     assert a["scores"] == b["scores"]
 
-    chat = {r["task"]: r for r in _eval(cli, "--model", BUNDLED, "--formulation", "mcf",
-                                        "--limit", "12", "--chat-template")["runs"]}
-    run = chat["project:mcf"]
+    chat = {r["task"]: r for r in _eval(cli, "--model", BUNDLED, "--formulation", "cloze",
+                                        "--limit", "4", "--chat-template")["runs"]}
+    run = chat["project:cloze"]
     assert run["settings"]["override_chat_template"] is True
     assert run["config_hash"] != a["config_hash"] and not run["reused"]
     assert "<|im_start|>" in run["repro"]["example_prompt"]

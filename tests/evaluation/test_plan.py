@@ -74,3 +74,10 @@ def test_every_setting_that_changes_numbers_changes_the_config_hash(
     hashes = {config_hash(exam_project.id, task, model, "rev", s) for s in variants}
     assert len(hashes) == len(variants) and reference not in hashes
     assert config_hash(exam_project.id, task, model, "other-weights", settings) != reference
+
+
+def test_the_screen_offers_exactly_the_backends_the_job_can_drive():
+    from workbench.evaluation.backends import BACKENDS
+    from workbench.evaluation.plan import EVAL_BACKENDS
+
+    assert tuple(BACKENDS) == EVAL_BACKENDS

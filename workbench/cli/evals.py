@@ -70,7 +70,9 @@ def echo_runs(runs: list[Any]) -> None:
               show_default=True, help="How the project task asks its questions.")
 @click.option("--fewshot", type=int, default=0, show_default=True)
 @click.option("--limit", type=int, default=None, help="Evaluate at most N questions per task.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds torch/numpy/random in the job (sampling, vLLM); recorded. lighteval "
+                   "picks --limit subsets and few-shot examples with its own fixed seeds.")
 @click.option("--chat-template/--no-chat-template", "chat_template", default=None,
               help="Wrap prompts in the model's chat template (default: as lighteval does, "
                    "on when the tokenizer has one). Recorded with every score.")

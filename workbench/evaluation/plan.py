@@ -21,6 +21,7 @@ from workbench.settings import Settings
 PROJECT_TASK = "project"  # eval_runs.task of the snapshot task is "project:mcf" / "project:cloze"
 DEFAULT_BATCH_SIZE = 8
 DTYPES = ("float32", "bfloat16", "float16")
+EVAL_BACKENDS = ("transformers", "vllm", "openai")  # registry backends lighteval can drive
 
 
 @dataclass(frozen=True)
