@@ -44,3 +44,18 @@ def test_vllm_without_the_extra_is_a_clear_error(
     (run,) = _run(store, settings, exam_project, ["fast"])
     assert run.state == "failed" and "vLLM backend, which is not installed" in (run.error or "")
     assert "workbench[vllm]" in (run.error or "")
+
+
+def test_a_resumed_job_fails_the_runs_its_interrupted_attempt_left_running(
+        store: Store, settings: Settings, exam_project: Project, exam_snapshot):
+    store.add_model("endpoint", "openai", "http://127.0.0.1:9/v1", {"endpoint_model": "x"})
+    request = check_request(store, exam_project, ["endpoint"], "latest", [],
+                            RunOptions(formulations=("mcf",)))
+    job = store.create_job("eval", request.to_params(), exam_project.id)
+    left = store.create_eval_run(exam_project.id, "endpoint", "project:mcf", {}, "h",
+                                 snapshot_id=exam_snapshot.id, job_id=job.id)
+    with pytest.raises(WorkbenchError):
+        run_eval_job(JobContext(store, store.mark_job_running(job.id, 1), settings))
+    assert store.eval_run(left.id).state == "failed"
+    assert "Interrupted" in (store.eval_run(left.id).error or "")
+    assert not store.eval_runs(exam_project.id, state="running")
