@@ -86,8 +86,8 @@ def test_cli_reports_a_missing_endpoint_without_starting_a_job(
 def test_generation_stores_questions_with_provenance(
     store: Store, settings: Settings, corpus_project: Project
 ) -> None:
-    req = GenerationRequest(corpus_project.name, per_chunk=2, limit_chunks=2, seed=11,
-                            max_new_tokens=200, max_attempts=2)
+    req = GenerationRequest(corpus_project.name, per_chunk=2, limit_chunks=1, seed=11,
+                            max_new_tokens=160, max_attempts=1)
     job_id = run_in_process(store, settings, req)
     job = store.job(job_id)
     assert job.state == "done", (job.error, job.hint)
@@ -110,8 +110,8 @@ def test_generation_stores_questions_with_provenance(
     counts = Counter(q.status for q in questions)
     assert job.result["rejected"] == counts["rejected"]
     assert job.result["questions"] == counts["pending"]
-    assert job.result["rejection_rate"] == round(counts["rejected"] / 4, 4)
-    assert (job.progress_done, job.progress_total) == (4, 4)
+    assert job.result["rejection_rate"] == round(counts["rejected"] / 2, 4)
+    assert (job.progress_done, job.progress_total) == (2, 2)
 
 
 @pytest.mark.slow
@@ -149,8 +149,8 @@ def test_transformers_backend_runs_the_same_job(
 def test_kill_9_then_resume_equals_an_uninterrupted_run(
     cli: Any, store: Store, settings: Settings, corpus_project: Project, poll: Any
 ) -> None:
-    req = GenerationRequest(corpus_project.name, per_chunk=1, limit_chunks=4, seed=5,
-                            max_new_tokens=120, max_attempts=1)
+    req = GenerationRequest(corpus_project.name, per_chunk=1, limit_chunks=3, seed=5,
+                            max_new_tokens=60, max_attempts=1)
     killed = start_generation(store, settings, req)
     running = poll(store, killed.id, lambda j: j.progress_done >= 1 and j.state == "running")
     assert running.progress_done < running.progress_total
@@ -159,7 +159,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
     supervise_jobs(store, settings)
     assert store.job(killed.id).state == "interrupted"
     committed = len(job_questions(store, corpus_project, killed.id))
-    assert 1 <= committed < 4
+    assert 1 <= committed < 3
 
     out = cli("jobs", "resume", str(killed.id), "--wait")
     assert out.returncode == 0, out.stdout + out.stderr
@@ -169,9 +169,12 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
 
     resumed_qs = job_questions(store, corpus_project, killed.id)
     straight_qs = job_questions(store, corpus_project, straight.id)
-    assert len(resumed_qs) == len(straight_qs) == 4
+    assert len(resumed_qs) == len(straight_qs) == 3
     keys = [q.item_key for q in resumed_qs]
     assert len(set(keys)) == len(keys)
     assert sorted(keys) == sorted(q.item_key for q in straight_qs)
     assert store.job(killed.id).attempts == 2
-    assert store.job(killed.id).result["items"] == 4
+    assert store.job(killed.id).result["items"] == 3
+    # Same seeds, same model: the resumed run wrote what the uninterrupted one wrote.
+    assert sorted((q.item_key, q.raw_output) for q in resumed_qs) == sorted(
+        (q.item_key, q.raw_output) for q in straight_qs)

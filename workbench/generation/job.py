@@ -93,7 +93,8 @@ def _to_questions(ctx: JobContext, chunk: Chunk, outcomes: list[_Outcome], model
             questions.append(NewQuestion(
                 question="", options=[], answer_index=None, status="rejected",
                 item_key=out.key, raw_output=out.raw,
-                rejection_reason=f"{out.reason} (after {out.attempts} attempts)",
+                rejection_reason=f"{out.reason} (after {out.attempts} "
+                                 f"attempt{'s' if out.attempts != 1 else ''})",
                 **common,  # type: ignore[arg-type]
             ))
     return questions
