@@ -13,8 +13,8 @@ from screens.error_modal import ErrorModal
 from screens.generate import GenerateScreen
 from screens.jobs import JobRow, JobsScreen
 from store import Store
-from store.records import Project
 from store.base import utc_now
+from store.records import Project
 from workbench.jobs.launch import cancel_and_wait, pid_alive
 from workbench.settings import Settings
 

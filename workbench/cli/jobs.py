@@ -12,7 +12,11 @@ from store.records import Job
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
 from workbench.jobs.launch import cancel_and_wait, resume_job
 from workbench.jobs.supervise import (
-    EXIT_CODES, format_progress, supervise_jobs, tail_log, wait_for_job,
+    EXIT_CODES,
+    format_progress,
+    supervise_jobs,
+    tail_log,
+    wait_for_job,
 )
 
 

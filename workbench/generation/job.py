@@ -87,7 +87,7 @@ def _to_questions(ctx: JobContext, chunk: Chunk, outcomes: list[_Outcome], model
             questions.append(NewQuestion(
                 question=out.draft.question, options=options, answer_index=answer,
                 explanation=out.draft.explanation, status="pending", item_key=out.key,
-                raw_output=out.raw, **common,  # type: ignore[arg-type]
+                raw_output=out.raw, **common,
             ))
         else:
             questions.append(NewQuestion(
@@ -95,7 +95,7 @@ def _to_questions(ctx: JobContext, chunk: Chunk, outcomes: list[_Outcome], model
                 item_key=out.key, raw_output=out.raw,
                 rejection_reason=f"{out.reason} (after {out.attempts} "
                                  f"attempt{'s' if out.attempts != 1 else ''})",
-                **common,  # type: ignore[arg-type]
+                **common,
             ))
     return questions
 

@@ -18,7 +18,7 @@ from workbench.generation.prompts import DEFAULT_PROMPT_VERSION, PromptTemplate,
 RAW_OUTPUT = "mcq_raw"
 
 
-class MultipleChoiceQuestionTask(Task):
+class MultipleChoiceQuestionTask(Task):  # type: ignore[misc]
     """Input columns: passage, language, number, total. Output column: ``mcq_raw``, the
     model's text as written (parsed and validated later, so rejections keep it)."""
 

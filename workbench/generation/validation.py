@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.generation.schema import (
-    MAX_EXPLANATION_CHARS, MAX_OPTION_CHARS, MAX_QUESTION_CHARS,
+    MAX_EXPLANATION_CHARS,
+    MAX_OPTION_CHARS,
+    MAX_QUESTION_CHARS,
 )
 
 _ABOVE = re.compile(

@@ -58,7 +58,9 @@ class Backend(ABC):
         """Keyword arguments of the distilabel LLM's ``generate`` for one call."""
 
     def before_call(self, seed: int) -> None:
-        """Set global random state before a call (backends whose seed is not an argument)."""
+        """Set global random state before a call (backends whose seed is not an argument).
+        The default does nothing: most backends take the seed in ``generation_kwargs``."""
+        return None
 
     @property
     def guided(self) -> bool:
