@@ -1,12 +1,12 @@
 """ScoreGrid: a read-only table of short, pre-formatted cells drawn with Textual's Line API.
 
 Built for the leaderboard (200 models x 30 tasks must sort and refilter in well under
-100 ms). Unlike ``DataTable`` it never measures or renders a cell through Rich after the
-data is set: each cell is a plain string with one style, column widths come from the
-strings' cell lengths once per ``set_data``, every row's cells are padded into Segments
-once (cached per row), and ``render_line`` only assembles the Segments of the visible
-columns of the visible rows. Sorting is a new order of row indices (``set_order``) and a
-refresh; nothing is re-measured.
+100 ms). Unlike ``DataTable`` it never renders a cell through Rich: each cell is a plain
+string with one style; column widths come from the strings' lengths once per
+``set_data``; ``render_line`` makes Segments for the visible columns of the visible row
+only, from padded texts cached by (row, column) and styles cached by (stripe, fixed
+column, cell style, cursor). Sorting is a new order of row indices (``set_order``) and a
+refresh: nothing is re-measured or re-padded.
 
 Layout: a header line, then one line per row; the first ``fixed_columns`` columns stay
 put while the others scroll horizontally. A cell cursor (arrow keys, page keys, home/end,
@@ -147,6 +147,7 @@ class ScoreGrid(ScrollView, can_focus=True):
         self._cells = [cells for _, cells in rows]
         self._index = {key: i for i, key in enumerate(self._keys)}
         self._order = list(range(len(self._keys)))
+        self._texts.clear()
         self._content_widths = [max([0, *(text_width(cells[c].text) for cells in self._cells)])
                                 for c in range(len(self._columns))]
         self._layout()
@@ -186,6 +187,8 @@ class ScoreGrid(ScrollView, can_focus=True):
             if column.max_width is not None:
                 width = min(width, column.max_width)
             widths.append(width + 2 * PADDING)
+        if widths != self._widths:
+            self._texts.clear()  # padded to the old widths
         self._widths = widths
         fixed = min(self.fixed_columns, len(widths))
         self._fixed_width = sum(widths[:fixed])
@@ -194,7 +197,6 @@ class ScoreGrid(ScrollView, can_focus=True):
         for w in widths[fixed:]:
             self._offsets.append(x)
             x += w
-        self._texts.clear()
         self.virtual_size = Size(self._fixed_width + x, len(self._keys) + 1)
         self.refresh()
 
