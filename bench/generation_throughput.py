@@ -109,8 +109,9 @@ def main() -> None:
         print(_line("plain distilabel pipeline", *base))
         print(_line("workbench generate (job)", *ours))
         ratio = (ours[1] / ours[0]) / (base[1] / base[0])
-        valid_ratio = (ours[2] / ours[0]) / (base[2] / base[0]) if base[2] else float("inf")
-        print(f"throughput ours / baseline: {ratio:.2f}x items, {valid_ratio:.2f}x valid questions"
+        valid = (f"{(ours[2] / ours[0]) / (base[2] / base[0]):.2f}x" if base[2]
+                 else "n/a (baseline wrote no valid question)")
+        print(f"throughput ours / baseline: {ratio:.2f}x items, valid questions {valid}"
               f"  (goal >= 1.0x)")
         store.close()
 

@@ -13,7 +13,7 @@ from store import QuestionFilter, Store
 from store.records import Project, Question
 from workbench.errors import BackendUnavailable, InvalidInput, NotFound
 from workbench.generation.launch import GenerationRequest, prepare_generation, start_generation
-from workbench.jobs.launch import pid_alive
+from workbench.jobs.launch import cancel_and_wait, pid_alive
 from workbench.jobs.runner import run_job
 from workbench.jobs.supervise import supervise_jobs, wait_for_job
 from workbench.settings import Settings
@@ -78,6 +78,22 @@ def test_cli_reports_a_missing_endpoint_without_starting_a_job(
     assert out.returncode == 1
     assert "No endpoint URL for model 'remote'" in out.stderr and "OPENAI_BASE_URL" in out.stderr
     assert store.list_jobs() == []
+
+
+def test_cli_generate_prints_the_job_id_and_records_the_plan(
+    cli: Any, store: Store, settings: Settings, corpus_project: Project
+) -> None:
+    out = cli("generate", "--project", corpus_project.name, "--limit-chunks", "2",
+              "--per-chunk", "3", "--seed", "9")
+    assert out.returncode == 0, out.stderr
+    job_id = int(out.stdout.strip())
+    assert f"Started generation job {job_id}: 2 chunks x 3" in out.stderr
+    job = cancel_and_wait(store, settings, job_id, grace_seconds=0)  # no model work needed
+    assert job.state == "cancelled" and job.kind == "generate"
+    assert job.project_id == corpus_project.id
+    assert len(job.params["chunk_ids"]) == 2
+    assert (job.params["per_chunk"], job.params["seed"]) == (3, 9)
+    assert job.params["model"]["backend"] == "llama.cpp"
 
 
 # -- the real model ------------------------------------------------------------------------
