@@ -3,7 +3,6 @@ a second, randomly initialised model of the bundled model's architecture."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -55,40 +54,6 @@ def exam_project(store: Store, settings: Settings, tmp_path: Path) -> Project:
 @pytest.fixture
 def exam_snapshot(store: Store, exam_project: Project):  # type: ignore[no-untyped-def]
     return build_snapshot(store, exam_project, fewshot=2, seed=0).snapshot
-
-
-@pytest.fixture(scope="session")
-def random_model_dir(shared_models_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """SmolLM2's architecture and tokenizer with random weights (2 layers, seed 0), saved
-    once per session: a genuinely different model that should score near chance."""
-    target = shared_models_home / "random-smollm2-2layer"
-    if (target / "config.json").is_file():
-        return target
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, set_seed
-
-    source = ensure_model_dir(_shared_settings(shared_models_home, tmp_path_factory))
-    config = AutoConfig.from_pretrained(source)
-    config.num_hidden_layers = 2
-    set_seed(0)
-    model = AutoModelForCausalLM.from_config(config)
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    AutoTokenizer.from_pretrained(source).save_pretrained(partial)
-    partial.rename(target)
-    return target
-
-
-def _shared_settings(shared_models_home: Path, factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose models_dir is the shared converted-model cache."""
-    from dataclasses import replace
-
-    from workbench.settings import load_settings
-
-    home = factory.mktemp("shared-home")
-    base = load_settings({"WORKBENCH_HOME": str(home)})
-    (home / "models").symlink_to(shared_models_home, target_is_directory=True)
-    return replace(base, home=home)
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_generation_through_an_openai_compatible_endpoint(
     endpoint: tuple[str, list[dict[str, Any]]],
 ) -> None:
     url, seen = endpoint
-    store.add_model("local-endpoint", "openai", "smollm2")
+    store.add_model("local-endpoint", "openai", "smollm2", {"endpoint_model": "smollm2"})
     settings = replace(settings, openai_base_url=url, openai_api_key="sk-test")
     params = prepare_generation(store, settings, GenerationRequest(
         corpus_project.name, model="local-endpoint", limit_chunks=1, max_new_tokens=40,
