@@ -13,7 +13,7 @@ In one run, each part in its own child process (so peak memory is its own):
 Prints scored sequences per second for both, the ratio ours / baseline (goal: >= 70%),
 peak RSS of each part, and whether the two agree on the predicted option.
 
-    .venv/bin/python bench/eval_throughput.py [--formulation both] [--repeat 2]
+    .venv/bin/python bench/eval_throughput.py [--formulation both] [--repeat 1] [--limit N]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def part_ours(work: Path, formulation: str, repeat: int) -> dict[str, Any]:
+def part_ours(work: Path, formulation: str, repeat: int, limit: int | None) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from store import Store
     from workbench.bundled_model import register_bundled_models
@@ -53,7 +53,8 @@ def part_ours(work: Path, formulation: str, repeat: int) -> dict[str, Any]:
     project = create_demo_project(store, settings)
     snapshot = build_snapshot(store, project).snapshot
     write_export(store, snapshot, work / "export")
-    options = RunOptions(formulations=formulations_from(formulation), chat_template=False)
+    options = RunOptions(formulations=formulations_from(formulation), chat_template=False,
+                         limit=limit)
     backend = backend_for(store.model("smollm2-135m"), settings)
     backend.prepare(lambda m: None)
     specs = project_tasks(snapshot.id, options)
@@ -120,13 +121,14 @@ def part_baseline(work: Path, repeat: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--formulation", choices=["mcf", "cloze", "both"], default="both")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=None, help="Questions per task.")
     parser.add_argument("--part", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
         work = Path(args.work)
-        out = (part_ours(work, args.formulation, args.repeat) if args.part == "ours"
+        out = (part_ours(work, args.formulation, args.repeat, args.limit) if args.part == "ours"
                else part_baseline(work, args.repeat))
         (work / f"{args.part}.json").write_text(json.dumps(out))
         return
@@ -139,10 +141,13 @@ def main() -> None:
             (home / "models").symlink_to(os.environ["WORKBENCH_TEST_MODELS"],
                                          target_is_directory=True)
         env = {**os.environ, "WORKBENCH_HOME": str(home), "HF_HUB_OFFLINE": "1",
-               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "PYTHONPATH": os.pathsep.join(
+                   p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
         for part in ("ours", "baseline"):
             subprocess.run([sys.executable, __file__, "--part", part, "--work", str(work),
-                            "--formulation", args.formulation, "--repeat", str(args.repeat)],
+                            "--formulation", args.formulation, "--repeat", str(args.repeat),
+                            *(["--limit", str(args.limit)] if args.limit else [])],
                            env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         ours = json.loads((work / "ours.json").read_text())
         base = json.loads((work / "baseline.json").read_text())

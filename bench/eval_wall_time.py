@@ -12,7 +12,7 @@ Both evaluate the bundled model on both formulations, batch size 8, chat templat
 Each is a child process measured from start to exit (wall time and peak RSS via wait4).
 Prints the best time of each, the ratio ours / baseline (goal: <= 1.0x) and peak memory.
 
-    .venv/bin/python bench/eval_wall_time.py [--rounds 2] [--formulation both]
+    .venv/bin/python bench/eval_wall_time.py [--rounds 1] [--formulation both] [--limit N]
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
+def measure(cmd: list[str], env: dict[str, str], log: Path, cwd: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MiB) of one child process, from start to exit."""
     start = time.perf_counter()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -46,7 +46,8 @@ def measure(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=None, help="Questions per task.")
     parser.add_argument("--formulation", choices=["mcf", "cloze", "both"], default="both")
     args = parser.parse_args()
 
@@ -54,8 +55,7 @@ def main() -> None:
     from store import Store
     from workbench.bundled_model import ensure_model_dir, register_bundled_models
     from workbench.demo import create_demo_project
-    from workbench.evaluation.plan import (
-        EvalRequest, RunOptions, formulations_from, project_tasks)
+    from workbench.evaluation.plan import EvalRequest, RunOptions, formulations_from, project_tasks
     from workbench.settings import load_settings
     from workbench.snapshots import TASK_FILE_NAME, build_snapshot, export_snapshot
 
@@ -67,7 +67,9 @@ def main() -> None:
         if models:  # reuse a converted bundled model instead of converting again
             (home / "models").symlink_to(models, target_is_directory=True)
         env = {**os.environ, "WORKBENCH_HOME": str(home), "HF_HUB_OFFLINE": "1",
-               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "PYTHONPATH": os.pathsep.join(
+                   p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
         settings = load_settings(env)
         store = Store(settings.store_path)
         register_bundled_models(store)
@@ -76,17 +78,22 @@ def main() -> None:
         folder = export_snapshot(store, snapshot.id, work / "export")
         model_dir = ensure_model_dir(settings, report=lambda m: None)
         options = RunOptions(formulations=formulations_from(args.formulation),
-                             chat_template=False, force=True)
+                             chat_template=False, force=True, limit=args.limit)
         tasks = [t.lighteval_spec for t in project_tasks(snapshot.id, options)]
-        print(f"task: {snapshot.question_count} questions x {len(tasks)} formulation(s), "
+        print(f"task: {args.limit or snapshot.question_count} questions x {len(tasks)} formulation(s), "
               f"model {model_dir.name}, batch 8, CPU threads {os.cpu_count()}")
 
-        baseline_cmd = [
-            sys.executable, "-m", "workbench.evaluation.launcher", "accelerate",
-            f"model_name={model_dir},batch_size=8,override_chat_template=False,dtype=float32,"
-            f"cache_dir={work / 'lighteval-cache'}",
-            ",".join(tasks), "--custom-tasks", str(folder / TASK_FILE_NAME),
-            "--output-dir", str(work / "lighteval-out")]
+        def baseline_cmd(round_: int) -> list[str]:
+            # Relative model name, run from its parent: lighteval writes its answer cache
+            # under cache_dir/model_name; a fresh cache_dir per round so nothing is reused.
+            return [
+                sys.executable, "-m", "workbench.evaluation.launcher", "accelerate",
+                f"model_name={model_dir.name},batch_size=8,override_chat_template=False,"
+                f"dtype=float32,cache_dir={work / f'lighteval-cache-{round_}'}",
+                ",".join(tasks), "--custom-tasks", str(folder / TASK_FILE_NAME),
+                "--output-dir", str(work / "lighteval-out"),
+                *(["--max-samples", str(args.limit)] if args.limit else [])]
+
         request = EvalRequest(project.id, ["smollm2-135m"], snapshot.id, [], options)
         best: dict[str, tuple[float, float]] = {}
         for round_ in range(args.rounds):
@@ -95,9 +102,10 @@ def main() -> None:
                     job = store.create_job("eval", request.to_params(), project.id)
                     cmd = [sys.executable, "-m", "workbench.jobs.runner", "--store",
                            str(settings.store_path), str(job.id)]
+                    cwd = ROOT
                 else:
-                    cmd = baseline_cmd
-                seconds, peak = measure(cmd, env, work / f"{name}-{round_}.log")
+                    cmd, cwd = baseline_cmd(round_), model_dir.parent
+                seconds, peak = measure(cmd, env, work / f"{name}-{round_}.log", cwd)
                 if name == "ours":
                     state = store.job(job.id).state
                     if state != "done":

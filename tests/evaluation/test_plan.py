@@ -81,3 +81,24 @@ def test_the_screen_offers_exactly_the_backends_the_job_can_drive():
     from workbench.evaluation.plan import EVAL_BACKENDS
 
     assert tuple(BACKENDS) == EVAL_BACKENDS
+
+
+def test_model_revision_follows_the_weights_and_is_remembered(tmp_path):
+    import json
+
+    from workbench.evaluation.backends import directory_revision
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"layers": 2}')
+    (model / "model.safetensors").write_bytes(b"\x00" * 1000)
+    (model / "README.md").write_text("not part of the model")
+    cache = tmp_path / "cache" / "revisions.json"
+    first = directory_revision(model, cache)
+    assert first.startswith("sha256:") and directory_revision(model) == first
+    assert json.loads(cache.read_text())[str(model)]["revision"] == first
+    (model / "README.md").write_text("edited")
+    assert directory_revision(model, cache) == first
+    (model / "model.safetensors").write_bytes(b"\x01" * 1001)
+    second = directory_revision(model, cache)
+    assert second != first and directory_revision(model) == second
