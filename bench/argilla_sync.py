@@ -102,7 +102,7 @@ def main() -> int:
         rounds: list[tuple[float, float, float]] = []
         for round_no in (1, 2):
             t0 = time.perf_counter()
-            pushed = push_project(store, settings, ours_project, batch_size=500)
+            pushed = push_project(store, settings, ours_project)
             t1 = time.perf_counter()
             pulled = pull_project(store, settings, ours_project)
             t2 = time.perf_counter()

@@ -150,3 +150,10 @@ def test_push_annotate_pull_and_again(argilla_server: ArgillaServer,
     data = json.loads(status.stdout)
     assert data["pushed"] == N and data["remote_records"] == N
     assert data["annotated"] == 150 + 50 + 40 + 5  # distinct questions with responses
+
+    # The API key is never written to the store or to the job logs.
+    key = argilla_settings.argilla_api_key
+    assert key
+    for path in [argilla_settings.store_path, *argilla_settings.store_path.parent.glob("*.db-wal"),
+                 *argilla_settings.jobs_dir.glob("*.log")]:
+        assert key.encode() not in path.read_bytes(), path
