@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from screens.app import PROJECT_SCREENS
 from store.records import Project
+from workbench.jobs.supervise import format_progress, supervise_jobs
 
 HELP = """\
 The **dashboard** shows what a project holds and which jobs run for it. Each letter opens a
@@ -55,6 +56,7 @@ class DashboardScreen(Screen[None]):
 
     def refresh_counts(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
+        supervise_jobs(store, self.app.settings)  # type: ignore[attr-defined]  # dead ones -> interrupted
         s = store.project_stats(self.project.id)
         q = s.questions_by_status
         self.query_one("#counts", Static).update(
@@ -67,9 +69,7 @@ class DashboardScreen(Screen[None]):
         table = self.query_one("#dash-jobs", DataTable)
         table.clear()
         for job in store.active_jobs(self.project.id):
-            total = job.progress_total or 0
-            progress = f"{job.progress_done}/{total}" if total else "-"
-            table.add_row(str(job.id), job.kind, job.state, progress, job.message[:40])
+            table.add_row(str(job.id), job.kind, job.state, format_progress(job), job.message[:40])
 
     def action_open(self, name: str) -> None:
         self.app.open_project_screen(name, self.project)  # type: ignore[attr-defined]
