@@ -145,10 +145,15 @@ def main() -> None:
                "PYTHONPATH": os.pathsep.join(
                    p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
         for part in ("ours", "baseline"):
-            subprocess.run([sys.executable, __file__, "--part", part, "--work", str(work),
-                            "--formulation", args.formulation, "--repeat", str(args.repeat),
-                            *(["--limit", str(args.limit)] if args.limit else [])],
-                           env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            log = work / f"{part}.log"
+            with open(log, "wb") as out:
+                code = subprocess.run(
+                    [sys.executable, __file__, "--part", part, "--work", str(work),
+                     "--formulation", args.formulation, "--repeat", str(args.repeat),
+                     *(["--limit", str(args.limit)] if args.limit else [])],
+                    env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+            if code != 0:
+                raise SystemExit(f"{part} failed ({code}):\n{log.read_text()[-3000:]}")
         ours = json.loads((work / "ours.json").read_text())
         base = json.loads((work / "baseline.json").read_text())
     sequences = base["sequences"]
