@@ -59,6 +59,12 @@ def _task_configs(custom_tasks: Path | None) -> dict[str, Any]:
         custom_tasks=str(custom_tasks) if custom_tasks else None, load_multilingual=False)
 
 
+def _lighteval_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("lighteval")
+
+
 def _uses_logprobs(config: Any) -> bool:
     from lighteval.tasks.requests import SamplingMethod
 
@@ -69,9 +75,14 @@ def check_task(spec: TaskSpec, configs: dict[str, Any], backend: EvalBackend) ->
     """Raise TaskUnavailable when this task cannot run with this backend on this machine."""
     config = configs.get(spec.lighteval_name)
     if config is None:
+        import difflib
+
+        close = difflib.get_close_matches(spec.lighteval_name, list(configs), n=3, cutoff=0.6)
         raise TaskUnavailable(
             f"Unknown lighteval task '{spec.lighteval_name}'.",
-            "List lighteval's tasks with 'python -m workbench.evaluation.launcher tasks list'.")
+            (f"Did you mean {', '.join(close)}? " if close else "")
+            + f"lighteval {_lighteval_version()} knows {len(configs)} tasks, e.g. "
+            "mmlu:anatomy, arc:easy, hellaswag.")
     if not backend.supports_loglikelihood and _uses_logprobs(config):
         raise TaskUnavailable(
             f"Task '{spec.task}' is scored by log-likelihood, which the {backend.name} backend "
