@@ -14,7 +14,12 @@ from store.records import NewQuestion, Project
 from workbench.errors import InvalidInput, NotFound, ServiceError
 from workbench.settings import Settings
 from workbench.snapshots import (
-    TASK_FILE_NAME, build_snapshot, export_snapshot, push_snapshot, split_file)
+    TASK_FILE_NAME,
+    build_snapshot,
+    export_snapshot,
+    push_snapshot,
+    split_file,
+)
 
 
 def test_same_content_same_id_and_nothing_written_twice(store: Store, exam_project: Project):
