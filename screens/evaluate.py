@@ -189,9 +189,12 @@ class EvaluateScreen(Screen[None]):
         select = self.query_one("#snapshot", Select)
         select.set_options(self._snapshot_options())
         select.value = result.snapshot.id
+        from workbench.stats import describe_power
+
         verb = "Built" if result.created else "Same content as"
         self.notify(f"{verb} snapshot {result.snapshot.id} "
-                    f"({result.snapshot.question_count} questions).")
+                    f"({result.snapshot.question_count} questions). "
+                    f"{describe_power(result.snapshot.question_count)}", timeout=12)
 
     def options(self) -> RunOptions:
         chat = self.query_one("#chat", Select).value

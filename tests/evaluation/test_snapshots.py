@@ -153,8 +153,12 @@ def test_dataset_cli(cli, store: Store, exam_project: Project, tmp_path: Path):
     assert built.returncode == 0, built.stderr
     snap = json.loads(built.stdout)
     assert snap["created"] and snap["questions"] == 28
+    from workbench.stats import detectable_difference
+
+    assert snap["detectable_difference"] == pytest.approx(detectable_difference(28))
     again = cli("dataset", "build", "--project", "exam", "--fewshot", "2")
     assert "Already built" in again.stdout and snap["id"] in again.stdout
+    assert "With 28 questions a paired comparison detects differences of about" in again.stdout
     listed = json.loads(cli("dataset", "list", "--project", "exam", "--json").stdout)
     assert [s["id"] for s in listed] == [snap["id"]]
     out = cli("dataset", "export", "--snapshot", snap["id"][:8], "--to", str(tmp_path / "x"))

@@ -61,12 +61,16 @@ def build(obj: CliContext, project_name: str, fewshot: int, seed: int, as_json: 
 
     result = build_snapshot(obj.store, obj.store.project(project_name), fewshot, seed)
     snap = result.snapshot
+    from workbench.stats import describe_power, detectable_difference
+
     if as_json:
-        echo_json({**_snapshot_dict(snap), "created": result.created})
+        echo_json({**_snapshot_dict(snap), "created": result.created,
+                   "detectable_difference": detectable_difference(snap.question_count)})
         return
     state = "Built" if result.created else "Already built (same content)"
     click.echo(f"{state}: snapshot {snap.id}: {snap.question_count} test question(s), "
                f"{snap.fewshot_count} few-shot.")
+    click.echo(describe_power(snap.question_count))
 
 
 @dataset.command("list")
