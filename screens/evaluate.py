@@ -23,6 +23,7 @@ from textual.widgets import (
     Static,
 )
 
+from screens.form_fields import int_field
 from store.records import Job, Project
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.evaluation.plan import (
@@ -170,13 +171,7 @@ class EvaluateScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------------
     def _int(self, widget_id: str, default: int | None) -> int | None:
-        text = self.query_one(f"#{widget_id}", Input).value.strip()
-        if not text:
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidInput(f"'{text}' is not a whole number.") from None
+        return int_field(self, widget_id, default)
 
     def action_build_snapshot(self) -> None:
         from workbench.snapshots import build_snapshot

@@ -22,6 +22,7 @@ from textual.widgets import (
     Static,
 )
 
+from screens.form_fields import int_field
 from store.records import Project
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.generation.backends.registry import check_model
@@ -123,13 +124,7 @@ class GenerateScreen(Screen[None]):
 
     # -- starting --------------------------------------------------------------------------
     def _int(self, widget_id: str, default: int | None) -> int | None:
-        text = self.query_one(f"#{widget_id}", Input).value.strip()
-        if not text:
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidInput(f"'{text}' is not a whole number.") from None
+        return int_field(self, widget_id, default)
 
     def request(self) -> GenerationRequest:
         """The form as a request (InvalidInput for a bad field)."""

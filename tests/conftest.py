@@ -9,13 +9,14 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from store import Store
-from store.records import Project
+from store.records import Job, Project
 from workbench.bundled_model import ensure_model_dir
 from workbench.settings import Settings, load_settings
 
@@ -111,3 +112,21 @@ def _shared_settings(shared_models_home: Path, factory: pytest.TempPathFactory) 
     base = load_settings({"WORKBENCH_HOME": str(home)})
     (home / "models").symlink_to(shared_models_home, target_is_directory=True)
     return replace(base, home=home)
+
+
+def poll_job(store: Store, job_id: int, until: Callable[[Job], bool], limit: float = 300.0) -> Job:
+    """Re-read the job until ``until(job)`` holds; fail (not hang) after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while True:
+        job = store.job(job_id)
+        if until(job):
+            return job
+        if time.monotonic() > deadline:
+            pytest.fail(f"job {job_id} never reached the expected state; last: {job}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def poll() -> Callable[..., Job]:
+    """``poll(store, job_id, until)``: re-read a job until a condition holds."""
+    return poll_job

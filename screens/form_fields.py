@@ -1,0 +1,21 @@
+"""Reading form fields the same way on every screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+from workbench.errors import InvalidInput
+
+
+def int_field(screen: Any, widget_id: str, default: int | None) -> int | None:
+    """The whole number typed in ``#widget_id``; ``default`` when empty; InvalidInput if not
+    a number."""
+    text = screen.query_one(f"#{widget_id}", Input).value.strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"'{text}' is not a whole number.") from None
