@@ -4,8 +4,8 @@ project screens by name, and shows every error the same way."""
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand

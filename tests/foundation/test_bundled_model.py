@@ -9,7 +9,11 @@ import textwrap
 import pytest
 
 from workbench.bundled_model import (
-    BUNDLED_GGUF_MODEL, BUNDLED_MODEL, ensure_model_dir, gguf_path, is_converted,
+    BUNDLED_GGUF_MODEL,
+    BUNDLED_MODEL,
+    ensure_model_dir,
+    gguf_path,
+    is_converted,
     register_bundled_models,
 )
 from workbench.settings import load_settings

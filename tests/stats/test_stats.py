@@ -135,7 +135,7 @@ def test_paired_difference_against_scipy():
     assert d.difference / d.stderr == pytest.approx(t.statistic)
     assert d.correlation == pytest.approx(scipy.stats.pearsonr(a, b)[0])
     assert d.both + d.only_a + d.only_b + d.neither == 200
-    assert d.only_a == sum(1 for x, y in zip(a, b) if x and not y)
+    assert d.only_a == sum(1 for x, y in zip(a, b, strict=True) if x and not y)
     lo, hi = d.interval
     assert (lo + hi) / 2 == pytest.approx(d.difference)
     assert hi - lo == pytest.approx(2 * stats.Z95 * d.stderr)
@@ -200,7 +200,7 @@ def test_clustered_paired_stderr():
     clusters = ["p", "p", "q", "q", "r", "r"]
     d = stats.paired_difference(a, b, clusters)
     assert d.clustered_stderr == pytest.approx(
-        stats.clustered_stderr([x - y for x, y in zip(a, b)], clusters))
+        stats.clustered_stderr([x - y for x, y in zip(a, b, strict=True)], clusters))
     assert d.best_stderr == d.clustered_stderr
 
 

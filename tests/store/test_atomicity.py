@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -43,7 +44,7 @@ def test_kill_9_inside_a_transaction_leaves_no_rows(tmp_path):
 def test_a_failing_chunk_insert_rolls_back_the_document(store, project):
     doc = NewDocument("x.txt", "x", "hash", "utf-8", 3, "abc")
     bad_chunks = [ChunkSpan(0, 0, 1, "a"), ChunkSpan(0, 1, 2, "b")]  # duplicate ordinal
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):
         store.add_document(project.id, doc, bad_chunks)
     counts = store.table_counts()
     assert counts["documents"] == 0 and counts["chunks"] == 0
