@@ -49,6 +49,17 @@ def _ncdf(x: float) -> float:
 Z95 = 1.959963984540054  # ndtri(0.975); a test checks it against scipy
 
 
+def normal_interval(center: float, stderr: float) -> tuple[float, float]:
+    """95% normal interval around ``center``."""
+    half = Z95 * stderr
+    return (center - half, center + half)
+
+
+def preferred_stderr(stderr: float, clustered: float | None) -> float:
+    """The error to show: clustered when questions share sources, else i.i.d."""
+    return stderr if clustered is None else clustered
+
+
 # -- one model on one task --------------------------------------------------------------
 @dataclass(frozen=True)
 class Accuracy:
@@ -63,13 +74,12 @@ class Accuracy:
     @property
     def best_stderr(self) -> float:
         """The error to show: clustered when questions share sources, else i.i.d."""
-        return self.stderr if self.clustered_stderr is None else self.clustered_stderr
+        return preferred_stderr(self.stderr, self.clustered_stderr)
 
     @property
     def interval(self) -> tuple[float, float]:
         """95% normal interval around the mean, from ``best_stderr``."""
-        half = Z95 * self.best_stderr
-        return (self.value - half, self.value + half)
+        return normal_interval(self.value, self.best_stderr)
 
     @property
     def widened(self) -> bool:
@@ -161,8 +171,7 @@ class Pooled:
 
     @property
     def interval(self) -> tuple[float, float]:
-        half = Z95 * self.stderr
-        return (self.value - half, self.value + half)
+        return normal_interval(self.value, self.stderr)
 
 
 def covariance_of_means(x: Mapping[Hashable, float], y: Mapping[Hashable, float]) -> float:
@@ -224,12 +233,11 @@ class PairedDifference:
 
     @property
     def best_stderr(self) -> float:
-        return self.stderr if self.clustered_stderr is None else self.clustered_stderr
+        return preferred_stderr(self.stderr, self.clustered_stderr)
 
     @property
     def interval(self) -> tuple[float, float]:
-        half = Z95 * self.best_stderr
-        return (self.difference - half, self.difference + half)
+        return normal_interval(self.difference, self.best_stderr)
 
     @property
     def significant(self) -> bool:
@@ -338,8 +346,7 @@ class PooledDifference:
 
     @property
     def interval(self) -> tuple[float, float]:
-        half = Z95 * self.stderr
-        return (self.difference - half, self.difference + half)
+        return normal_interval(self.difference, self.stderr)
 
 
 def pooled_difference(
