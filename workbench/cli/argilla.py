@@ -23,8 +23,8 @@ def argilla() -> None:
 
 
 def _follow(obj: CliContext, job_id: int, as_json: bool) -> None:
-    from workbench.cli.jobs import echo_job_line
-    from workbench.jobs.supervise import EXIT_CODES, wait_for_job
+    from workbench.cli.jobs import echo_job_line, exit_with_outcome
+    from workbench.jobs.supervise import wait_for_job
 
     job = wait_for_job(obj.store, obj.settings, job_id,
                        report=None if as_json else lambda j: echo_job_line(j))
@@ -34,11 +34,7 @@ def _follow(obj: CliContext, job_id: int, as_json: bool) -> None:
     elif job.state == "done":
         click.echo(", ".join(f"{k} {v}" for k, v in job.result.items()
                              if not isinstance(v, list | dict)))
-    if job.error and not as_json:
-        click.echo(f"Error: {job.error}", err=True)
-        if job.hint:
-            click.echo(f"  {job.hint}", err=True)
-    sys.exit(EXIT_CODES.get(job.state, 1))
+    exit_with_outcome(job, show_error=not as_json)
 
 
 @argilla.command()

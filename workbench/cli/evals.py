@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -117,7 +116,8 @@ def run(obj: CliContext, project_name: str, models: tuple[str, ...], tasks: tupl
 
 
 def _wait(obj: CliContext, job_id: int, as_json: bool) -> None:
-    from workbench.jobs.supervise import EXIT_CODES, format_progress, wait_for_job
+    from workbench.cli.jobs import exit_with_outcome
+    from workbench.jobs.supervise import format_progress, wait_for_job
 
     def report(job: Any) -> None:
         click.echo(f"[job {job.id}] {job.state} {format_progress(job)} {job.message}", err=True)
@@ -137,11 +137,7 @@ def _wait(obj: CliContext, job_id: int, as_json: bool) -> None:
         if reused:
             click.echo(f"Reused identical finished run(s): {', '.join(map(str, sorted(reused)))} "
                        "(--force recomputes).")
-        if job.error:
-            click.echo(f"Error: {job.error}", err=True)
-            if job.hint:
-                click.echo(f"  {job.hint}", err=True)
-    sys.exit(EXIT_CODES.get(job.state, 1))
+    exit_with_outcome(job, show_error=not as_json)
 
 
 @eval_group.command("list")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -33,14 +33,19 @@ def echo_job_line(job: Job) -> None:
     click.echo(f"job {job.id} {job.state} {format_progress(job)}{message}")
 
 
-def wait_and_exit(obj: CliContext, job_id: int) -> None:
-    """Follow a job's progress until it ends, then exit with its outcome's code."""
-    job = wait_for_job(obj.store, obj.settings, job_id, report=echo_job_line)
-    if job.error:
-        click.echo(f"{job.error}", err=True)
+def exit_with_outcome(job: Job, show_error: bool = True) -> NoReturn:
+    """Print a finished job's error and hint on stderr, then exit with its state's code
+    (0 done, 1 failed, 3 cancelled, 4 interrupted)."""
+    if job.error and show_error:
+        click.echo(f"Error: {job.error}", err=True)
         if job.hint:
             click.echo(f"  {job.hint}", err=True)
     sys.exit(EXIT_CODES.get(job.state, 1))
+
+
+def wait_and_exit(obj: CliContext, job_id: int) -> None:
+    """Follow a job's progress until it ends, then exit with its outcome's code."""
+    exit_with_outcome(wait_for_job(obj.store, obj.settings, job_id, report=echo_job_line))
 
 
 @click.group()
