@@ -46,11 +46,25 @@ SENTENCES = [
 ]
 
 
+# Every third card is too tall for its share of an 80x24 screen and scrolls.
+EXPLANATIONS = [
+    "The passage says so.",
+    "The passage names the mitochondrion as the site of respiration.",
+    " ".join(SENTENCES) + " " + " ".join(SENTENCES),
+]
+
+
 def fill_store(path: Path, questions: int, chunks: int = 1000) -> Project:
     """One project, one document of ``chunks`` passages, ``questions`` pending questions."""
     store = Store(path)
     project = store.create_project("bench")
-    passages = [" ".join(SENTENCES[(i + k) % 5] for k in range(8)) for i in range(chunks)]
+    # Half the passages are short; the other half are long (about 1,500 characters) with
+    # the sentence that supports the answer at the end, so showing them means scrolling.
+    passages = [
+        " ".join(SENTENCES[(i + k) % 5] for k in range(8)) if i % 2 == 0
+        else " ".join(SENTENCES[1 + (i + k) % 4] for k in range(20)) + " " + SENTENCES[0]
+        for i in range(chunks)
+    ]
     text = "\n\n".join(passages)
     spans, start = [], 0
     for i, passage in enumerate(passages):
@@ -64,7 +78,7 @@ def fill_store(path: Path, questions: int, chunks: int = 1000) -> Project:
         NewQuestion(
             project_id=project.id, question=f"Question {i}: what produces ATP in the cell?",
             options=[f"Mitochondrion {i}", f"Nucleus {i}", f"Ribosome {i}", f"Vacuole {i}"],
-            answer_index=i % 4, explanation="The passage says so.", document_id=doc.id,
+            answer_index=i % 4, explanation=EXPLANATIONS[i % 3], document_id=doc.id,
             chunk_id=chunk_ids[i % len(chunk_ids)], model_name=f"model-{i % 3}",
             backend="transformers", prompt_version="v1", seed=i,
             flags=["near-duplicate"] if i % 97 == 0 else [],
@@ -76,22 +90,26 @@ def fill_store(path: Path, questions: int, chunks: int = 1000) -> Project:
 
 
 class Frames:
-    """Wraps Screen._refresh_layout (layout + compositor render) to know when the last
-    frame after a key press ended."""
+    """Wraps Screen._compositor_refresh (the step that renders the changed regions and writes
+    them to the terminal, after any layout) to know when the last frame after a key press
+    ended."""
 
     def __init__(self) -> None:
         self.last_end = 0.0
         self.last_end_cpu = 0.0
-        original = Screen._refresh_layout
+        self.count = 0
+        self.per_key: list[int] = []  # frames each measured key press caused
+        original = Screen._compositor_refresh
         frames = self
 
         def timed_refresh(screen: Screen[Any], *args: Any, **kwargs: Any) -> Any:
             result = original(screen, *args, **kwargs)
             frames.last_end = time.perf_counter()
+            frames.count += 1
             frames.last_end_cpu = time.process_time()
             return result
 
-        Screen._refresh_layout = timed_refresh  # type: ignore[method-assign,assignment]
+        Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign,assignment]
 
 
 class Baseline(Screen[None]):
@@ -130,8 +148,10 @@ async def key_latency(
     wall, cpu = [], []
     for _ in range(n):
         start, start_cpu = time.perf_counter(), time.process_time()
+        before = frames.count
         await pilot.press(key)
         await pilot.pause()
+        frames.per_key.append(frames.count - before)
         wall.append(max(frames.last_end - start, 0.0))
         cpu.append(max(frames.last_end_cpu - start_cpu, 0.0))
     return wall, cpu
@@ -187,6 +207,9 @@ async def run(questions: int, steps: int) -> None:
                 await pilot.pause()
             results["accept handler alone"] = (wall, cpu)
 
+            keys = frames.per_key
+            print(f"frames per key press: mean {statistics.mean(keys):.2f}, max {max(keys)}"
+                  " (each extra frame waits for Textual's frame timer)")
             load = os.getloadavg()[0]
             print(f"load average {load:.1f} on {os.cpu_count()} CPUs (wall times inflate when"
                   " the machine is busy; CPU times do not)")

@@ -11,7 +11,6 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Header, Static
@@ -58,8 +57,10 @@ latest review, and the screen moves on to the next pending question by itself.
   document, model or flag (`near-duplicate`, `disagreement`, ...).
 
 The source passage is shown below the question with the sentence that best matches the
-question and its answer highlighted; long passages scroll with `↓`/`↑`, `PgDn`/`PgUp` or
-the mouse wheel. Opening the screen resumes at the first pending question.
+question and its answer highlighted and scrolled into view; long passages scroll with
+`↓`/`↑`, `PgDn`/`PgUp` or the mouse wheel, and the passage's title says which lines are
+shown. A question too long for its card ends in a "▼ more lines" mark and scrolls with
+`shift+↓`/`shift+↑`. Opening the screen resumes at the first pending question.
 """
 
 ANSWER_KEYS = "1234567890"
@@ -97,6 +98,8 @@ def _bindings() -> list[BindingType]:
         Binding("up", "scroll_passage(-1)", "Scroll passage up", show=False),
         Binding("pagedown", "scroll_passage(10)", "Page passage down", show=False),
         Binding("pageup", "scroll_passage(-10)", "Page passage up", show=False),
+        Binding("shift+down", "scroll_card(1)", "Scroll question down", show=False),
+        Binding("shift+up", "scroll_card(-1)", "Scroll question up", show=False),
     ]
 
 
@@ -134,12 +137,9 @@ class ReviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="review-status")
-        with VerticalScroll(id="review-card-scroll", can_focus=False):
-            yield QuestionCard(id="review-card")
+        yield QuestionCard(id="review-card")
         yield QuestionEditor(id="review-editor")
-        passage = PassageView(id="review-passage")
-        passage.border_title = "Source passage"
-        yield passage
+        yield PassageView("Source passage", id="review-passage")
         yield Static("", id="review-provenance")
         yield Static("", id="review-message")
         yield TwoRowFooter(show_command_palette=False)
@@ -177,8 +177,7 @@ class ReviewScreen(Screen[None]):
             except NotFound:
                 question = None
         self.current = question
-        self.query_one(QuestionCard).question = question
-        self.query_one("#review-card-scroll", VerticalScroll).scroll_home(animate=False)
+        self.query_one(QuestionCard).show(question)
         self._show_passage(question)
         self._show_provenance(question)
         self._show_status()
@@ -353,7 +352,7 @@ class ReviewScreen(Screen[None]):
             return
         editor = self.query_one(QuestionEditor)
         self.editing = True
-        self.query_one("#review-card-scroll").display = False
+        self.query_one(QuestionCard).display = False
         editor.display = True
         await editor.load(self.current)
         self.refresh_bindings()
@@ -363,7 +362,7 @@ class ReviewScreen(Screen[None]):
         editor = self.query_one(QuestionEditor)
         editor.clear()
         editor.display = False
-        self.query_one("#review-card-scroll").display = True
+        self.query_one(QuestionCard).display = True
         self.set_focus(None)  # keys go to the screen again, not to a hidden input
         self.refresh_bindings()
 
@@ -472,6 +471,9 @@ class ReviewScreen(Screen[None]):
     def action_scroll_passage(self, lines: int) -> None:
         passage = self.query_one(PassageView)
         passage.scroll_relative(y=lines, animate=False)
+
+    def action_scroll_card(self, lines: int) -> None:
+        self.query_one(QuestionCard).scroll_relative(y=lines, animate=False, force=True)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,45 +1,65 @@
 """The source passage of a question, with its most relevant sentence highlighted and
-scrolled into view. Long passages scroll (the screen binds the keys)."""
+scrolled into view in the same frame. Long passages scroll (the screen binds the keys);
+the border title says which lines are shown."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+
+from screens.widgets.wrapped_text import WrappedText
 
 HIGHLIGHT_STYLE = "bold reverse"
+NO_PASSAGE = Content.styled("No source passage is stored for this question.", "italic")
 
 
-class PassageView(VerticalScroll, can_focus=False):
+class PassageView(WrappedText):
     """Call ``show(passage, span)``; ``span`` is the (start, end) of the sentence to mark."""
 
     highlighted: str | None = None
     """The marked sentence, as shown (None when nothing is marked)."""
 
-    def compose(self) -> ComposeResult:
-        yield Static("", id="passage-text")
+    def __init__(self, label: str = "Source passage", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.label = label
+        self.border_title = label
+        self.highlight_line: int | None = None
+        """The first wrapped line of the marked sentence (None when nothing is marked)."""
 
     def show(self, passage: str | None, span: tuple[int, int] | None = None) -> None:
-        body = self.query_one("#passage-text", Static)
-        self.highlighted = None if passage is None or span is None else passage[span[0]:span[1]]
-        self.scroll_home(animate=False)
         if passage is None:
-            body.update(Content.styled("No source passage is stored for this question.",
-                                       "italic"))
+            self.highlighted = None
+            self.set_content(NO_PASSAGE)
             return
         content = Content(passage)
-        if span is not None:
+        marked = span is not None and span[1] > span[0]
+        if span is not None and marked:
             content = content.stylize(HIGHLIGHT_STYLE, *span)
-        body.update(content)
-        if span is not None and span[0] > 0:
-            line = self._line_of(passage, span[0])
-            if line >= self.scrollable_content_region.height - 1:
-                # Scrolling needs the new height, known after the next layout.
-                self.call_after_refresh(self.scroll_to, y=max(line - 1, 0), animate=False)
+        self.highlighted = passage[span[0]:span[1]] if span is not None and marked else None
+        self.set_content(content)
 
-    def _line_of(self, passage: str, offset: int) -> int:
-        """The wrapped line (0-based) that holds ``offset`` at the current width."""
-        width = max(self.scrollable_content_region.width, 10)
-        return len(Text(passage[:offset] + "x").wrap(self.app.console, width)) - 1
+    def wrapped(self, lines: list[Content]) -> None:
+        self.highlight_line = None
+        if self.highlighted is None:
+            return
+        for y, line in enumerate(lines):
+            if any(span.style == HIGHLIGHT_STYLE for span in line.spans):
+                self.highlight_line = y
+                return
+
+    def first_line(self) -> int:
+        """The top of the passage, unless the marked line would be out of view: then one
+        line above it."""
+        line = self.highlight_line
+        if line is None or line < self.visible_height - 1:
+            return 0
+        return line - 1
+
+    def position_changed(self) -> None:
+        total, height = len(self._lines), self.visible_height
+        if not self.overflows:
+            title = self.label
+        else:
+            top = round(self.scroll_y)
+            title = f"{self.label} · lines {top + 1}-{min(top + height, total)} of {total} (↑↓)"
+        if self.border_title != title:
+            self.border_title = title

@@ -6,11 +6,12 @@ from review_helpers import ReviewData, review_screen
 
 from screens.help import HelpScreen
 from screens.review import ReviewScreen
+from screens.widgets.review_card import QuestionCard
 from screens.widgets.review_discard import DiscardModal
 from screens.widgets.review_editor import QuestionEditor
 from screens.widgets.review_passage import PassageView
 from store import Store
-from store.records import NewQuestion
+from store.records import ChunkSpan, NewDocument, NewQuestion
 from workbench.settings import Settings
 
 
@@ -206,7 +207,7 @@ async def test_screen_shows_passage_highlight_provenance_and_help(
 ) -> None:
     async with review_screen(settings, review_data.project) as (app, pilot):
         screen = _screen(app)
-        card = str(screen.query_one("#review-card").render())
+        card = "\n".join(screen.query_one(QuestionCard).lines)
         assert "✓ B  Mitochondrion" in card
         passage = screen.query_one(PassageView)
         assert passage.highlighted == (
@@ -217,3 +218,65 @@ async def test_screen_shows_passage_highlight_provenance_and_help(
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_long_passage_scrolls_its_marked_sentence_into_view(
+    settings: Settings, store: Store
+) -> None:
+    """A passage longer than the view opens scrolled so that the supporting sentence (here
+    the last one) is on screen; the arrow keys still scroll the passage."""
+    filler = "Ribosomes build proteins from amino acids carried by transfer RNA. " * 20
+    marked = "The mitochondrion produces most of the cell's ATP through respiration."
+    project = store.create_project("long passages")
+    doc = store.add_document(project.id, NewDocument(
+        "long.txt", "Long", "long-hash", "utf-8", len(filler + marked), filler + marked),
+        [ChunkSpan(0, 0, len(filler + marked), filler + marked)])
+    assert doc is not None
+    chunk = store.document_chunks(doc.id)[0]
+    store.add_questions([NewQuestion(
+        project_id=project.id, question="Which organelle produces most of the cell's ATP?",
+        options=["Nucleus", "Mitochondrion", "Ribosome", "Golgi body"], answer_index=1,
+        explanation="", document_id=doc.id, chunk_id=chunk.id, model_name="m",
+        backend="transformers", prompt_version="v1", seed=0)])
+    async with review_screen(settings, project) as (app, pilot):
+        view = _screen(app).query_one(PassageView)
+        assert view.highlighted == marked
+        height = view.scrollable_content_region.height
+        assert len(view.lines) > height                      # it does overflow
+        assert view.highlight_line is not None and view.highlight_line > height
+        top = view.scroll_offset.y
+        assert top <= view.highlight_line < top + height     # the marked line is shown
+        assert "mitochondrion" in " ".join(view.lines[top:top + height])
+        total = len(view.lines)
+        assert view.border_title == (
+            f"Source passage · lines {top + 1}-{top + height} of {total} (↑↓)")
+        await pilot.press("up")
+        assert view.scroll_offset.y == top - 1
+        assert view.border_title == f"Source passage · lines {top}-{top + height - 1} of {total} (↑↓)"
+
+
+async def test_long_question_card_scrolls_with_shift_arrows(
+    settings: Settings, store: Store, review_data: ReviewData
+) -> None:
+    """A card longer than its share of the screen says what is below on its last line and
+    scrolls with shift+down / shift+up; moving on shows the next card from its top."""
+    long_why = " ".join(f"Reason {i} is spelled out at length in this sentence." for i in range(12))
+    first = store.question(review_data.question_ids[0])
+    [long_id] = store.add_questions([NewQuestion(
+        project_id=first.project_id, question="Which organelle makes ATP?",
+        options=["Nucleus", "Mitochondrion", "Ribosome", "Golgi body"], answer_index=1,
+        explanation=long_why, document_id=first.document_id, chunk_id=first.chunk_id,
+        model_name="m", backend="transformers", prompt_version="v1", seed=99)])
+    async with review_screen(settings, review_data.project, question_id=long_id) as (
+            app, pilot):
+        card = _screen(app).query_one(QuestionCard)
+        assert card.overflows and card.scroll_offset.y == 0
+        last_row = card.render_line(card.visible_height - 1).text
+        assert "more line" in last_row and "shift+↓" in last_row
+        await pilot.press("shift+down", "shift+down")
+        assert card.scroll_offset.y == 2
+        await pilot.press("shift+up")
+        assert card.scroll_offset.y == 1
+        await pilot.press("space")                  # skip to the next, short question
+        assert card.scroll_offset.y == 0 and not card.overflows
+        assert "more line" not in card.render_line(card.visible_height - 1).text
