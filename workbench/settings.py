@@ -35,6 +35,7 @@ class Settings:
     argilla_api_url: str | None = None
     argilla_api_key: str | None = field(default=None, repr=False)
     argilla_workspace: str | None = None
+    argilla_parallel: int = 2  # record batches in flight at once during a push
     hf_token: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
@@ -78,6 +79,7 @@ def load_settings(
         argilla_api_url=env.get("ARGILLA_API_URL") or None,
         argilla_api_key=env.get("ARGILLA_API_KEY") or None,
         argilla_workspace=env.get("ARGILLA_WORKSPACE") or None,
+        argilla_parallel=max(1, int(env.get("WORKBENCH_ARGILLA_PARALLEL", 2))),
         hf_token=env.get("HF_TOKEN") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         openai_api_key=env.get("OPENAI_API_KEY") or None,

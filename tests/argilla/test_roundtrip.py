@@ -56,6 +56,7 @@ def test_push_annotate_pull_and_again(argilla_server: ArgillaServer,
     assert shown.metadata["status"] == "discarded"  # locally discarded: marked, not left out
     assert shown.fields["passage"].startswith("Paragraph")
     assert shown.suggestions["answer"].value == LETTERS[q[905].answer_index]
+    assert shown.suggestions["answer"].agent == q[905].model_name
 
     ann1 = make_annotator(argilla_server, "ann1")
     ann2 = make_annotator(argilla_server, "ann2")

@@ -6,7 +6,6 @@ processes and the CLI load this module."""
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -140,20 +139,28 @@ class ArgillaClient:
 
     # -- records -------------------------------------------------------------------------
     def upsert(self, dataset: Any, payloads: list[RecordPayload]) -> None:
-        """Create or update records by their external id (one bulk call per 500)."""
-        import argilla as rg
+        """Create or update records by their external id: one bulk call (at most 500).
 
-        records = [
-            rg.Record(
-                id=p.record_id, fields=p.fields, metadata=p.metadata,
-                suggestions=[] if p.suggestion is None else [
-                    rg.Suggestion(ANSWER_QUESTION, p.suggestion, agent=p.agent)],
-            )
+        Plain JSON on the SDK's HTTP client rather than ``dataset.records.log``: the server
+        validates every record anyway, the SDK's models cost client time, and httpx may be
+        called from several threads (``push`` sends batches in parallel)."""
+        answer_id = str(dataset.settings.questions[ANSWER_QUESTION].id)
+        items = [
+            {
+                "external_id": p.record_id, "fields": p.fields, "metadata": p.metadata,
+                "suggestions": [] if p.suggestion is None else [{
+                    "question_id": answer_id, "value": p.suggestion, "agent": p.agent,
+                    "type": "model"}],
+            }
             for p in payloads
         ]
-        with translate_errors(self.url, "add records"), \
-                contextlib.redirect_stderr(io.StringIO()):  # the SDK's progress bar
-            dataset.records.log(records, batch_size=min(MAX_BATCH, max(len(records), 1)))
+        with translate_errors(self.url, "add records"):
+            # A new connection per batch (each takes the server seconds): a server with
+            # several worker processes then hands it to an idle one, where a kept-alive
+            # connection would stay with the worker that accepted it.
+            response = self.http.put(f"/api/v1/datasets/{dataset.id}/records/bulk",
+                                     json={"items": items}, headers={"Connection": "close"})
+            response.raise_for_status()
 
     def answered_records(self, dataset_id: Any) -> Iterator[dict[str, Any]]:
         """Records with at least one submitted or discarded response, with all their
