@@ -22,9 +22,7 @@ class TwoRowFooter(Footer):
     """
 
     def compose(self) -> ComposeResult:
-        yield from super().compose()
-        self.call_after_refresh(self._fold)
-
-    def _fold(self) -> None:
-        """Spread the keys over two rows."""
-        self.styles.grid_size_columns = max(1, math.ceil(len(self.children) / 2))
+        keys = list(super().compose())
+        # Spread the keys over two rows, before they are mounted (no second layout).
+        self.styles.grid_size_columns = max(1, math.ceil(len(keys) / 2))
+        yield from keys
