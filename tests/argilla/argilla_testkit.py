@@ -80,9 +80,8 @@ def add_questions(store: Store, project: Project, count: int) -> list[int]:
 class Annotator:
     """Another Argilla user with its own API key and SDK client.
 
-    It answers through the SDK's bulk record upsert, as a workspace admin: the per-record
-    response endpoint that the web UI uses updates the search index with a script, which
-    the in-memory osmem-server of the dev stack does not support.
+    ``respond`` answers many records at once through the SDK's bulk record upsert;
+    ``web_ui`` calls the per-record endpoints that the web UI's buttons call.
     """
 
     username: str
@@ -109,6 +108,12 @@ class Annotator:
                                                  status=status))
         dataset.records.log(records, batch_size=500)
 
+    def web_ui(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One call as the web UI makes it (its buttons call /api/v1 with the user's key)."""
+        response = self.client.http_client.request(method, f"/api/v1/{path}", json=body)
+        assert response.status_code < 300, (path, response.status_code, response.text)
+        return response.json()
+
 
 def make_annotator(server: ArgillaServer, name: str) -> Annotator:
     import argilla as rg
@@ -128,3 +133,4 @@ def record_uuids(server: ArgillaServer, dataset_name: str) -> dict[str, Any]:
     dataset = server.owner().datasets(dataset_name, workspace=server.workspace)
     assert dataset is not None, dataset_name
     return {r.id: r._server_id for r in dataset.records(batch_size=1000)}
+
