@@ -473,7 +473,7 @@ class ReviewScreen(Screen[None]):
         passage.scroll_relative(y=lines, animate=False)
 
     def action_scroll_card(self, lines: int) -> None:
-        self.query_one(QuestionCard).scroll_relative(y=lines, animate=False, force=True)
+        self.query_one(QuestionCard).scroll_relative(y=lines, animate=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -47,10 +47,7 @@ def card_content(question: Question) -> Content:
 class QuestionCard(WrappedText):
     """Shows one question; ``None`` shows an empty-state line."""
 
-    question: Question | None = None
-
     def show(self, question: Question | None) -> None:
-        self.question = question
         self.set_content(EMPTY if question is None else card_content(question))
 
     def position_changed(self) -> None:

@@ -31,10 +31,10 @@ class PassageView(WrappedText):
             self.set_content(NO_PASSAGE)
             return
         content = Content(passage)
-        marked = span is not None and span[1] > span[0]
-        if span is not None and marked:
+        self.highlighted = None
+        if span is not None and span[1] > span[0]:
             content = content.stylize(HIGHLIGHT_STYLE, *span)
-        self.highlighted = passage[span[0]:span[1]] if span is not None and marked else None
+            self.highlighted = passage[span[0]:span[1]]
         self.set_content(content)
 
     def wrapped(self, lines: list[Content]) -> None:
