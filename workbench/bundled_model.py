@@ -26,7 +26,7 @@ BUNDLED_LOCATION = "bundled:SmolLM2-135M-Instruct"
 _DIR_NAME = "SmolLM2-135M-Instruct"
 _COMPLETE_MARK = ".workbench-complete"
 # Bump when the conversion changes: older cached directories are then converted again.
-CONVERSION_VERSION = "2"
+CONVERSION_VERSION = "3"
 
 
 def gguf_path() -> Path:
@@ -92,6 +92,7 @@ def _convert(gguf: Path, out: Path, report: Callable[[str], None]) -> None:
     tokenizer.add_bos_token = False
     tokenizer.eos_token = "<|im_end|>"
     tokenizer.pad_token = "<|im_end|>"
+    tokenizer = _plain_fast_tokenizer(tokenizer)
     quantized = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     report("2/3 building a plain model from its weights")
     config = quantized.config
@@ -103,6 +104,24 @@ def _convert(gguf: Path, out: Path, report: Callable[[str], None]) -> None:
     out.mkdir(parents=True)
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
+
+
+def _plain_fast_tokenizer(tokenizer: Any) -> Any:
+    """The same tokenizer saved as a plain ``PreTrainedTokenizerFast``.
+
+    The GGUF loader names it ``LlamaTokenizer``; transformers 5.x (which vLLM needs) then
+    rebuilds a SentencePiece-style tokenizer from that class name instead of reading
+    tokenizer.json, and SmolLM2's byte-level BPE loses every space ("ThecapitalofFrance").
+    A plain fast tokenizer is read from tokenizer.json as is, by 4.x and 5.x alike."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer.backend_tokenizer, bos_token=tokenizer.bos_token,
+        eos_token=tokenizer.eos_token, pad_token=tokenizer.pad_token,
+        unk_token=tokenizer.unk_token, chat_template=tokenizer.chat_template,
+        model_max_length=tokenizer.model_max_length, clean_up_tokenization_spaces=False,
+        model_input_names=["input_ids", "attention_mask"],
+    )
 
 
 def run_convert_job(ctx: Any) -> dict[str, str]:
