@@ -39,9 +39,9 @@ def _peak_mib() -> float:
 def part_ours(work: Path, formulation: str, repeat: int, limit: int | None) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from store import Store
+    from workbench.backends.registry import backend_for
     from workbench.bundled_model import register_bundled_models
     from workbench.demo import create_demo_project
-    from workbench.evaluation.backends import backend_for
     from workbench.evaluation.plan import RunOptions, formulations_from, project_tasks
     from workbench.evaluation.runner import run_model
     from workbench.settings import load_settings
@@ -56,7 +56,7 @@ def part_ours(work: Path, formulation: str, repeat: int, limit: int | None) -> d
     options = RunOptions(formulations=formulations_from(formulation), chat_template=False,
                          limit=limit)
     backend = backend_for(store.model("smollm2-135m"), settings)
-    backend.prepare(lambda m: None)
+    backend.open(lambda m: None)
     specs = project_tasks(snapshot.id, options)
     times = []
     for i in range(repeat):

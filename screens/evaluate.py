@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,9 +26,9 @@ from textual.widgets import (
 
 from screens.form_fields import int_field
 from store.records import Job, Project
+from workbench.backends.registry import backend_class
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.evaluation.plan import (
-    EVAL_BACKENDS,
     RunOptions,
     check_request,
     formulations_from,
@@ -73,7 +74,7 @@ class EvaluateScreen(Screen[None]):
         return self.app.store  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
-        models = [m for m in self.store.list_models() if m.backend in EVAL_BACKENDS]
+        models = [m for m in self.store.list_models() if backend_class(m.backend).may_be_scored]
         yield Header()
         yield Static(f"Evaluate models on {self.project.name}", classes="title")
         with Horizontal():
@@ -216,10 +217,32 @@ class EvaluateScreen(Screen[None]):
             request = check_request(self.store, self.project, models,
                                     None if snapshot == NO_SNAPSHOT else snapshot, builtin,
                                     self.options())
-            job = start_evaluation(self.store, self.app.settings, request)  # type: ignore[attr-defined]
         except WorkbenchError as exc:
             self.app.show_error(exc)  # type: ignore[attr-defined]
             return
+        self.query_one("#job-status", Static).update("Checking the models...")
+        self._start_job(request)
+
+    @work(thread=True, exclusive=True, group="start")
+    def _start_job(self, request: Any) -> None:
+        """Off the UI thread: a served model's server is asked what it can be scored on."""
+        from store import Store
+
+        store = Store(self.store.path)  # this thread's own connection
+        try:
+            job = start_evaluation(store, self.app.settings, request)  # type: ignore[attr-defined]
+        except WorkbenchError as exc:
+            self.app.call_from_thread(self._start_failed, exc)
+            return
+        finally:
+            store.close()
+        self.app.call_from_thread(self._started, job)
+
+    def _start_failed(self, exc: WorkbenchError) -> None:
+        self.query_one("#job-status", Static).update("No evaluation running.")
+        self.app.show_error(exc)  # type: ignore[attr-defined]
+
+    def _started(self, job: Job) -> None:
         self.job_id = job.id
         self._seen = None
         self.refresh_view()

@@ -24,8 +24,8 @@ from textual.widgets import (
 
 from screens.form_fields import int_field
 from store.records import Project
+from workbench.backends.registry import check_model
 from workbench.errors import InvalidInput, WorkbenchError
-from workbench.generation.backends.registry import check_model
 from workbench.generation.launch import GenerationRequest, default_model, start_generation
 
 HELP = """\

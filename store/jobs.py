@@ -4,7 +4,6 @@ the CLI only ever read them here."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store.base import StoreBase, utc_now
@@ -15,14 +14,15 @@ from workbench.errors import NotFound
 class JobsMixin(StoreBase):
     def create_job(
         self, kind: str, params: dict[str, Any], project_id: int | None = None,
-        log_path: str | None = None,
+        log_path: str | None = None, needs_devices: int = 0,
     ) -> Job:
-        """Record a queued job."""
+        """Record a queued job. ``needs_devices``: accelerator slots it must wait for."""
+        now = utc_now()
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO jobs(project_id, kind, params, state, log_path, created_at)"
-                " VALUES (?,?,?,'queued',?,?)",
-                (project_id, kind, json.dumps(params), log_path, utc_now()),
+                "INSERT INTO jobs(project_id, kind, params, state, log_path, created_at,"
+                " needs_devices, queued_at) VALUES (?,?,?,'queued',?,?,?,?)",
+                (project_id, kind, json.dumps(params), log_path, now, needs_devices, now),
             )
         return self.job(int(cur.lastrowid or 0))
 
@@ -85,16 +85,57 @@ class JobsMixin(StoreBase):
         return self.job(job_id) if cur.rowcount else None
 
     def requeue_job(self, job_id: int) -> Job | None:
-        """Put a stopped job (interrupted, cancelled, failed) back in the queue for a resume.
-        Returns None when the job is in another state (running, queued, done)."""
+        """Put a stopped job (interrupted, cancelled, failed) back in the queue for a resume
+        (at the end of the device queue). Returns None when the job is in another state
+        (running, queued, done)."""
+        now = utc_now()
         with self.transaction() as c:
             cur = c.execute(
                 "UPDATE jobs SET state='queued', pid=NULL, error=NULL, hint=NULL, finished_at=NULL,"
-                " rate=NULL, message='resuming', heartbeat_at=? WHERE id = ?"
-                " AND state IN ('interrupted','cancelled','failed')",
-                (utc_now(), job_id),
+                " rate=NULL, message='resuming', heartbeat_at=?, queued_at=?, devices=NULL"
+                " WHERE id = ? AND state IN ('interrupted','cancelled','failed')",
+                (now, now, job_id),
             )
         return self.job(job_id) if cur.rowcount else None
+
+    def device_queue(self) -> list[Job]:
+        """Queued jobs that wait for accelerator slots, first in line first."""
+        rows = self.conn.execute(
+            "SELECT * FROM jobs WHERE state = 'queued' AND needs_devices > 0"
+            " ORDER BY queued_at, id")
+        return [Job.from_row(r) for r in rows]
+
+    def busy_devices(self) -> set[str]:
+        """Slots held by running jobs."""
+        rows = self.conn.execute(
+            "SELECT devices FROM jobs WHERE state = 'running' AND devices IS NOT NULL")
+        return {str(d) for r in rows for d in json.loads(r[0] or "[]")}
+
+    def claim_job_devices(self, job_id: int, pid: int, slots: list[str]) -> tuple[str, Job | None]:
+        """The job process takes its slots and starts, if it may: ("claimed", job) when it
+        was first in the device queue and enough of ``slots`` were free (it is now running
+        and holds them); ("wait", None) when it must wait; ("gone", None) when the job is
+        no longer queued (cancelled meanwhile). One transaction, so two waiting processes
+        never take the same slot."""
+        now = utc_now()
+        with self.transaction() as c:
+            row = c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row["state"] != "queued":
+                return "gone", None
+            job = Job.from_row(row)
+            first = self.device_queue()[0]
+            busy = self.busy_devices()
+            free = [s for s in slots if s not in busy]
+            if first.id != job_id or len(free) < job.needs_devices:
+                return "wait", None
+            taken = free[:job.needs_devices]
+            c.execute(
+                "UPDATE jobs SET state='running', pid=?, started_at=COALESCE(started_at, ?),"
+                " heartbeat_at=?, finished_at=NULL, error=NULL, hint=NULL, rate=NULL,"
+                " devices=?, attempts=attempts+1 WHERE id = ?",
+                (pid, now, now, json.dumps(taken), job_id),
+            )
+        return "claimed", self.job(job_id)
 
     def finish_active_job(
         self, job_id: int, state: str, error: str | None = None, hint: str | None = None,
@@ -137,17 +178,6 @@ class JobsMixin(StoreBase):
                  utc_now(), job_id),
             )
         return self.job(job_id)
-
-    def stale_jobs(self, stale_after_seconds: float) -> list[Job]:
-        """Running jobs whose heartbeat is older than the limit (their process likely died)."""
-        cutoff = (datetime.now(UTC) - timedelta(seconds=stale_after_seconds)).isoformat(
-            timespec="microseconds"
-        )
-        rows = self.conn.execute(
-            "SELECT * FROM jobs WHERE state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
-            (cutoff,),
-        )
-        return [Job.from_row(r) for r in rows]
 
     def active_jobs(self, project_id: int | None = None) -> list[Job]:
         """Queued and running jobs."""

@@ -154,6 +154,9 @@ class Job:
     heartbeat_at: str | None
     finished_at: str | None
     attempts: int
+    needs_devices: int = 0  # accelerator slots this job waits for (0: never waits)
+    devices: list[str] = field(default_factory=list)  # slots it holds while running
+    queued_at: str | None = None
 
     @property
     def active(self) -> bool:
@@ -175,7 +178,44 @@ class Job:
             error=row["error"], hint=row["hint"], result=_json(row["result"], {}),
             created_at=row["created_at"], started_at=row["started_at"],
             heartbeat_at=row["heartbeat_at"], finished_at=row["finished_at"],
-            attempts=row["attempts"],
+            attempts=row["attempts"], needs_devices=row["needs_devices"],
+            devices=_json(row["devices"], []), queued_at=row["queued_at"],
+        )
+
+
+@dataclass(frozen=True)
+class ModelServer:
+    """A model server workbench started (``vllm serve``), shared by the jobs that lease it."""
+
+    id: int
+    config_key: str
+    model_name: str
+    spec: dict[str, Any]
+    state: str  # starting | ready | stopping | stopped | failed
+    url: str | None
+    port: int | None
+    pid: int | None
+    devices: list[str]
+    log_path: str | None
+    error: str | None
+    created_at: str
+    ready_at: str | None
+    last_used_at: str | None
+    stopped_at: str | None
+    leases: list[int] = field(default_factory=list)  # ids of the jobs using it
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ("starting", "ready")
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, leases: list[int]) -> ModelServer:
+        return cls(
+            id=row["id"], config_key=row["config_key"], model_name=row["model_name"],
+            spec=_json(row["spec"], {}), state=row["state"], url=row["url"], port=row["port"],
+            pid=row["pid"], devices=_json(row["devices"], []), log_path=row["log_path"],
+            error=row["error"], created_at=row["created_at"], ready_at=row["ready_at"],
+            last_used_at=row["last_used_at"], stopped_at=row["stopped_at"], leases=leases,
         )
 
 

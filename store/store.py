@@ -11,6 +11,7 @@ from store.models import ModelsMixin
 from store.projects import ProjectsMixin
 from store.questions import QuestionsMixin
 from store.review_queries import ReviewQueriesMixin
+from store.servers import ServersMixin
 from store.snapshots import SnapshotsMixin
 
 
@@ -20,6 +21,7 @@ class Store(
     SnapshotsMixin,
     ArgillaMixin,
     LeaderboardMixin,
+    ServersMixin,
 ):
     """Open with ``Store(path)``; use as a context manager to close it.
 

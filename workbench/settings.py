@@ -39,6 +39,17 @@ class Settings:
     hf_token: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
+    # vLLM lives in its own environment; this is its `vllm` (or `python`) command.
+    vllm_command: str | None = None
+    vllm_idle_seconds: float = 600.0  # a managed server nobody leased for this long stops
+    vllm_start_timeout: float = 1800.0  # loading a 70B model from disk takes a while
+    # Accelerator slots for jobs that run a model here: None = one per GPU (1 without a GPU).
+    gpu_slots: int | None = None
+    cuda_visible_devices: str | None = None
+    served_concurrency: int = 8  # requests in flight to a model server
+    served_retries: int = 8  # attempts per request (backoff on 429/5xx/connection errors)
+    # Environment variables that hold secrets (per-model API keys are read by *name*).
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def models_dir(self) -> Path:
@@ -53,6 +64,15 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.home / "exports"
+
+    @property
+    def servers_dir(self) -> Path:
+        """Logs of the model servers workbench starts."""
+        return self.home / "servers"
+
+    def secret(self, name: str) -> str | None:
+        """The value of the environment variable ``name`` (an API key), if set."""
+        return self.environ.get(name) or None
 
     def with_store(self, store_path: str | os.PathLike[str] | None) -> Settings:
         """The same settings pointing at another store file."""
@@ -83,5 +103,13 @@ def load_settings(
         hf_token=env.get("HF_TOKEN") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         openai_api_key=env.get("OPENAI_API_KEY") or None,
+        vllm_command=env.get("WORKBENCH_VLLM") or None,
+        vllm_idle_seconds=float(env.get("WORKBENCH_VLLM_IDLE", 600)),
+        vllm_start_timeout=float(env.get("WORKBENCH_VLLM_START_TIMEOUT", 1800)),
+        gpu_slots=int(env["WORKBENCH_GPU_SLOTS"]) if env.get("WORKBENCH_GPU_SLOTS") else None,
+        cuda_visible_devices=env.get("CUDA_VISIBLE_DEVICES"),
+        served_concurrency=max(1, int(env.get("WORKBENCH_SERVED_CONCURRENCY", 8))),
+        served_retries=max(1, int(env.get("WORKBENCH_SERVED_RETRIES", 8))),
+        environ=dict(env),
     )
     return settings.with_store(store_path)

@@ -34,16 +34,22 @@ def test_unusable_backends_fail_each_run_with_a_reason(
     assert "llama.cpp backend" in (runs["gguf"].error or "")
 
 
-def test_vllm_without_the_extra_is_a_clear_error(
+def test_vllm_without_its_environment_is_a_clear_error(
         store: Store, settings: Settings, exam_project: Project, exam_snapshot, tmp_path):
-    import importlib.util
+    from dataclasses import replace
 
-    if importlib.util.find_spec("vllm") is not None:
-        pytest.skip("vllm is installed here; this checks the message without it")
+    from workbench.evaluation.plan import start_evaluation
+
+    settings = replace(settings, vllm_command=None)  # absent, whatever this machine has
+    (tmp_path / "config.json").write_text("{}")
     store.add_model("fast", "vllm", str(tmp_path))
-    (run,) = _run(store, settings, exam_project, ["fast"])
-    assert run.state == "failed" and "vLLM backend, which is not installed" in (run.error or "")
-    assert "workbench[vllm]" in (run.error or "")
+    request = check_request(store, exam_project, ["fast"], "latest", [],
+                            RunOptions(formulations=("mcf",)))
+    with pytest.raises(WorkbenchError, match="vLLM is not installed") as refused:
+        start_evaluation(store, settings, request)  # refused before any job exists
+    assert "scripts/vllm-setup" in refused.value.hint and not store.list_jobs()
+    (run,) = _run(store, settings, exam_project, ["fast"])  # and the job says the same
+    assert run.state == "failed" and "vLLM is not installed" in (run.error or "")
 
 
 def test_a_resumed_job_fails_the_runs_its_interrupted_attempt_left_running(

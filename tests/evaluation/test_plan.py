@@ -76,17 +76,24 @@ def test_every_setting_that_changes_numbers_changes_the_config_hash(
     assert config_hash(exam_project.id, task, model, "other-weights", settings) != reference
 
 
-def test_the_screen_offers_exactly_the_backends_the_job_can_drive():
-    from workbench.evaluation.backends import BACKENDS
-    from workbench.evaluation.plan import EVAL_BACKENDS
+def test_the_screen_hides_exactly_the_backends_that_can_never_be_scored(
+        store: Store, settings, tmp_path):
+    from workbench.backends.registry import BACKENDS, backend_for
 
-    assert tuple(BACKENDS) == EVAL_BACKENDS
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    store.add_model("g", "llama.cpp", str(gguf))
+    store.add_model("t", "transformers", str(tmp_path))
+    hidden = {name for name, cls in BACKENDS.items() if not cls.may_be_scored}
+    assert hidden == {"llama.cpp"}
+    assert backend_for(store.model("g"), settings).formulations() == ()
+    assert backend_for(store.model("t"), settings).formulations() == ("mcf", "cloze")
 
 
 def test_model_revision_follows_the_weights_and_is_remembered(tmp_path):
     import json
 
-    from workbench.evaluation.backends import directory_revision
+    from workbench.backends.revision import directory_revision
 
     model = tmp_path / "model"
     model.mkdir()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import os
 import signal
 from collections import Counter
@@ -38,6 +40,8 @@ def run_in_process(store: Store, settings: Settings, req: GenerationRequest) -> 
 def test_unavailable_models_fail_before_a_job_starts(
     store: Store, settings: Settings, corpus_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # vLLM absent here whatever this machine has (WORKBENCH_VLLM is the switch).
+    settings = replace(settings, vllm_command=None, openai_base_url=None)
     store.add_model("big-gpu", "vllm", "/models/big")
     store.add_model("remote", "openai", "gpt-4o-mini")
     store.add_model("gone", "llama.cpp", "/nowhere/model.gguf")
@@ -47,7 +51,7 @@ def test_unavailable_models_fail_before_a_job_starts(
         (GenerationRequest(name, model="big-gpu"), BackendUnavailable, "vLLM is not installed"),
         (GenerationRequest(name, model="remote"), BackendUnavailable, "No endpoint URL"),
         (GenerationRequest(name, model="gone"), BackendUnavailable, "GGUF file"),
-        (GenerationRequest(name, model="odd"), BackendUnavailable, "Unknown generation backend"),
+        (GenerationRequest(name, model="odd"), BackendUnavailable, "Unknown model backend"),
         (GenerationRequest(name, model="nope"), NotFound, "No model named 'nope'"),
         (GenerationRequest("no-such-project"), NotFound, "No project named"),
         (GenerationRequest(name, per_chunk=0), InvalidInput, "between 1 and 10"),

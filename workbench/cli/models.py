@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from workbench.backends.base import Registration
+from workbench.backends.engine_args import format_engine_args
+from workbench.backends.registry import BACKENDS, validate_registration
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
-from workbench.model_registry import BACKENDS, validate_model_spec
 
 
 @click.group()
@@ -29,23 +31,41 @@ def list_(obj: CliContext, as_json: bool) -> None:
     click.echo(f"{'NAME':28} {'BACKEND':13} LOCATION")
     for m in rows:
         click.echo(f"{m.name[:28]:28} {m.backend:13} {m.location}{'  (bundled)' if m.builtin else ''}")
+        engine = m.params.get("engine_args")
+        if engine:
+            click.echo(f"{'':28} {'':13} engine: {format_engine_args(engine)}")
 
 
 @models.command("add")
 @click.argument("name")
-@click.option("--backend", required=True, type=click.Choice(BACKENDS), help="How to run it.")
+@click.option("--backend", required=True, type=click.Choice(list(BACKENDS)),
+              help="How to run it.")
 @click.option("--path", help="Local model directory (transformers, vllm) or GGUF file (llama.cpp).")
-@click.option("--hub-id", help="Hugging Face hub id (downloaded by the backend when run).")
-@click.option("--url", help="Base URL of an OpenAI-compatible endpoint (openai backend).")
-@click.option("--endpoint-model", help="Model name to ask the endpoint for (openai backend).")
+@click.option("--hub-id", help="Hugging Face hub id (in the local cache, or downloaded when run).")
+@click.option("--url", help="Base URL of a running server: vllm serve (vllm) or any "
+                            "OpenAI-compatible endpoint (openai), e.g. http://HOST:8000/v1.")
+@click.option("--endpoint-model", help="Model name to ask the server for (default: NAME).")
+@click.option("--engine-arg", "engine_args", multiple=True, metavar="KEY=VALUE",
+              help="Engine setting, repeatable: tensor_parallel_size, data_parallel_size, "
+                   "gpu_memory_utilization, max_model_len, dtype, quantization, enforce_eager, "
+                   "gpus, concurrency (vllm passes other keys to vllm serve).")
+@click.option("--api-key-env", help="NAME of the environment variable holding the server's "
+                                    "API key (default OPENAI_API_KEY); the key is never stored.")
+@click.option("--tokenizer", help="The served model's tokenizer on this machine (folder or "
+                                  "cached hub id), for scoring through a remote server.")
 @pass_cli
 @command_errors
 def add(obj: CliContext, name: str, backend: str, path: str | None, hub_id: str | None,
-        url: str | None, endpoint_model: str | None) -> None:
+        url: str | None, endpoint_model: str | None, engine_args: tuple[str, ...],
+        api_key_env: str | None, tokenizer: str | None) -> None:
     """Register a model: exactly one of --path, --hub-id, --url."""
-    location, params = validate_model_spec(backend, path, hub_id, url, endpoint_model)
+    location, params = validate_registration(backend, Registration(
+        path=path, hub_id=hub_id, url=url, endpoint_model=endpoint_model,
+        engine_args=engine_args, api_key_env=api_key_env, tokenizer=tokenizer))
     m = obj.store.add_model(name, backend, location, params)
-    click.echo(f"Registered model '{m.name}' ({m.backend}: {m.location}).")
+    engine = m.params.get("engine_args")
+    click.echo(f"Registered model '{m.name}' ({m.backend}: {m.location})"
+               + (f" with {format_engine_args(engine)}." if engine else "."))
 
 
 @models.command("remove")

@@ -11,17 +11,25 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from store.records import EvalRun, Model
+from workbench.backends.base import ModelBackend
+from workbench.backends.registry import backend_for, scorable_formulations
 from workbench.errors import WorkbenchError
-from workbench.evaluation.backends import EvalBackend, backend_for
 from workbench.evaluation.errors import TaskUnavailable
 from workbench.evaluation.offline import SKIPPED_MODULES
 from workbench.evaluation.plan import EvalRequest, TaskSpec, config_hash, run_settings
 from workbench.jobs.context import JobContext
 from workbench.snapshots import TASK_FILE_NAME, write_export
+
+
+def answers_cache(ctx: JobContext) -> Path:
+    """Where a served model keeps the answers of this job's requests, across its attempts
+    (kept when the job stops early, so that its resume sends nothing twice)."""
+    return ctx.settings.jobs_dir / f"job-{ctx.job.id}-answers.sqlite"
 
 
 def _fail_leftovers(ctx: JobContext, project_id: int) -> None:
@@ -80,6 +88,7 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    answers_cache(ctx).unlink(missing_ok=True)  # done: a later resume has nothing to reuse
     if summary and all(r["state"] == "failed" for r in summary):
         first = summary[0]["error"] or "every run failed"
         raise WorkbenchError(f"No run succeeded: {first}",
@@ -108,22 +117,42 @@ def _run_one_model(
     ctx: JobContext, model: Model, specs: list[TaskSpec], request: EvalRequest,
     custom_tasks: Path | None, workdir: Path, env: dict[str, Any], progress: _Progress,
 ) -> list[dict[str, Any]]:
-    options = request.options
     out: list[dict[str, Any]] = []
     progress.step(f"{model.name}: preparing the model")
+    backend: ModelBackend = backend_for(model, ctx.settings)
+    project_specs = [s for s in specs if s.snapshot_id is not None]
+    supported, why = scorable_formulations(model, ctx.settings) if project_specs else ((), "")
+    if project_specs and not supported:  # the project task is scored by log-likelihood
+        out += _fail_all(ctx, request, model, project_specs, TaskUnavailable(
+            f"The project task is scored by log-likelihood, which the {backend.name} "
+            f"backend of '{model.name}' cannot compute: {why}.",
+            "Evaluate it on a model whose backend returns log-likelihoods (transformers, "
+            "or vllm / a server with prompt log-probabilities)."), progress)
+        specs = [s for s in specs if s.snapshot_id is None]
+        if not specs:
+            return out
     try:
-        backend: EvalBackend = backend_for(model, ctx.settings)
-        if not backend.supports_loglikelihood:  # the project task is scored by log-likelihood
-            project_specs = [s for s in specs if s.snapshot_id is not None]
-            out += _fail_all(ctx, request, model, project_specs, TaskUnavailable(
-                f"The project task is scored by log-likelihood, which the {backend.name} "
-                f"backend of '{model.name}' cannot compute.",
-                "Evaluate it on a local model (transformers or vllm); endpoints can run "
-                "generative built-in tasks only."), progress)
-            specs = [s for s in specs if s.snapshot_id is None]
-            if not specs:
-                return out
-        backend.prepare(ctx.log)
+        backend.check()
+        backend.open(ctx.log, ctx.job.id)
+    except WorkbenchError as exc:
+        backend.close()
+        return out + _fail_all(ctx, request, model, specs, exc, progress)
+    try:
+        return out + _score_model(ctx, backend, model, specs, request, custom_tasks, workdir,
+                                  env, progress)
+    finally:
+        backend.close()
+
+
+def _score_model(
+    ctx: JobContext, backend: ModelBackend, model: Model, specs: list[TaskSpec],
+    request: EvalRequest, custom_tasks: Path | None, workdir: Path, env: dict[str, Any],
+    progress: _Progress,
+) -> list[dict[str, Any]]:
+    options = request.options
+    out: list[dict[str, Any]] = []
+    try:
+        options = replace(options, dtype=options.dtype or backend.default_dtype())
         revision = backend.revision()
         chat_template = backend.chat_template_applied(options.chat_template)
     except WorkbenchError as exc:
@@ -151,7 +180,7 @@ def _run_one_model(
     started = time.perf_counter()
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", model.name)
     result = run_model(backend, [s for s, _ in pending], options, chat_template, custom_tasks,
-                       workdir / safe, ctx.log)
+                       workdir / safe, ctx.log, request_cache=answers_cache(ctx))
     wall = time.perf_counter() - started
     for spec, run in pending:
         error = result.errors.get(spec.lighteval_spec)

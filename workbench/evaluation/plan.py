@@ -21,7 +21,6 @@ from workbench.settings import Settings
 PROJECT_TASK = "project"  # eval_runs.task of the snapshot task is "project:mcf" / "project:cloze"
 DEFAULT_BATCH_SIZE = 8
 DTYPES = ("float32", "bfloat16", "float16")
-EVAL_BACKENDS = ("transformers", "vllm", "openai")  # registry backends lighteval can drive
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class RunOptions:
     seed: int = 0
     chat_template: bool | None = None  # None: as lighteval does, on when the tokenizer has one
     system_prompt: str | None = None
-    dtype: str = "float32"
+    dtype: str | None = None  # None: the model's setting, else bfloat16 on a GPU, float32 on a CPU
     batch_size: int = DEFAULT_BATCH_SIZE
     force: bool = False
 
@@ -48,7 +47,7 @@ class RunOptions:
             raise InvalidInput("--limit must be 1 or more.")
         if self.batch_size < 1:
             raise InvalidInput("--batch-size must be 1 or more.")
-        if self.dtype not in DTYPES:
+        if self.dtype is not None and self.dtype not in DTYPES:
             raise InvalidInput(f"Unknown dtype '{self.dtype}'.", f"Use one of {', '.join(DTYPES)}.")
 
 
@@ -100,13 +99,17 @@ def project_tasks(snapshot_id: str, options: RunOptions) -> list[TaskSpec]:
 
 def run_settings(task: TaskSpec, model: Model, options: RunOptions,
                  chat_template_applied: bool) -> dict[str, Any]:
-    """The explicit settings stored with a run (and hashed into its config)."""
+    """The explicit settings stored with a run (and hashed into its config). ``options``
+    carries the dtype the run uses (resolved by the job when the user chose none)."""
     settings: dict[str, Any] = {
         "formulation": task.formulation, "fewshot": task.fewshot, "seed": options.seed,
         "limit": options.limit, "override_chat_template": chat_template_applied,
         "system_prompt": options.system_prompt, "dtype": options.dtype,
         "backend": model.backend, "batch_size": options.batch_size,
     }
+    engine = model.params.get("engine_args")
+    if engine:
+        settings["engine_args"] = dict(engine)
     if task.snapshot_id is not None:
         settings["task_file_version"] = TASK_FILE_VERSION
     return settings
@@ -163,10 +166,10 @@ def check_request(store: Store, project: Project, models: list[str], snapshot: s
     options.check()
     if not models:
         raise InvalidInput("Choose at least one model.", "See 'workbench models list'.")
-    for name in models:
-        store.model(name)  # NotFound with a hint
     if len(set(models)) != len(models):
         raise InvalidInput("The same model is listed twice.")
+    for name in models:
+        store.model(name)  # NotFound with a hint
     for t in builtin_tasks:
         parse_builtin_task(t, options.fewshot)
     snapshot_id: str | None = None
@@ -196,8 +199,38 @@ def check_request(store: Store, project: Project, models: list[str], snapshot: s
     return EvalRequest(project.id, list(models), snapshot_id, list(builtin_tasks), options)
 
 
+def check_models(settings: Settings, models: list[Model], options: RunOptions,
+                 scored: bool) -> int:
+    """Refuse, before any job exists, a model that cannot run here or cannot be scored on
+    the requested formulations (a server is asked once). Returns the accelerator slots
+    the job will wait for."""
+    from workbench.backends.registry import check_model
+    from workbench.jobs.devices import needed_slots
+
+    slots = 0
+    for model in models:
+        backend = check_model(model, settings)
+        if scored:
+            supported = backend.formulations()
+            missing = [f for f in options.formulations if f not in supported]
+            if missing:
+                offer = (f"it supports {', '.join(supported)}" if supported
+                         else "it supports none of them")
+                raise InvalidInput(
+                    f"Model '{model.name}' cannot be scored on {', '.join(missing)}: "
+                    f"{backend.why_no_formulations() if not supported else offer}.",
+                    f"Choose --formulation {supported[0]}." if supported else
+                    "Evaluate a model whose backend returns log-likelihoods (transformers, "
+                    "vllm).")
+        slots = max(slots, needed_slots(settings, backend.device_slots()))
+    return slots
+
+
 def start_evaluation(store: Store, settings: Settings, request: EvalRequest) -> Job:
-    """Start the 'eval' job for a checked request."""
+    """Check the request's models here and now, then start the 'eval' job."""
     from workbench.jobs.launch import start_job
 
-    return start_job(store, settings, "eval", request.to_params(), request.project_id)
+    models = [store.model(name) for name in request.models]
+    slots = check_models(settings, models, request.options, request.snapshot_id is not None)
+    return start_job(store, settings, "eval", request.to_params(), request.project_id,
+                     needs_devices=slots)

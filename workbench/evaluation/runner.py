@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from store.records import SampleResult, Score
+from workbench.backends.base import EvalSettings, ModelBackend
 from workbench.errors import BackendUnavailable, WorkbenchError
-from workbench.evaluation.backends import EvalBackend
 from workbench.evaluation.errors import TaskUnavailable
 from workbench.evaluation.offline import (
     SKIPPED_MODULES,
@@ -71,7 +71,7 @@ def _uses_logprobs(config: Any) -> bool:
     return any(m.category == SamplingMethod.LOGPROBS for m in config.metrics)
 
 
-def check_task(spec: TaskSpec, configs: dict[str, Any], backend: EvalBackend) -> None:
+def check_task(spec: TaskSpec, configs: dict[str, Any], backend: ModelBackend) -> None:
     """Raise TaskUnavailable when this task cannot run with this backend on this machine."""
     config = configs.get(spec.lighteval_name)
     if config is None:
@@ -83,12 +83,19 @@ def check_task(spec: TaskSpec, configs: dict[str, Any], backend: EvalBackend) ->
             (f"Did you mean {', '.join(close)}? " if close else "")
             + f"lighteval {_lighteval_version()} knows {len(configs)} tasks, e.g. "
             "mmlu:anatomy, arc:easy, hellaswag.")
-    if not backend.supports_loglikelihood and _uses_logprobs(config):
+    if _uses_logprobs(config):
+        if not backend.formulations():
+            raise TaskUnavailable(
+                f"Task '{spec.task}' is scored by log-likelihood, which the {backend.name} "
+                f"backend of '{backend.model.name}' cannot compute: "
+                f"{backend.why_no_formulations()}.",
+                "Evaluate it on a model whose backend returns log-likelihoods "
+                "(transformers, or vllm / a server with prompt log-probabilities).")
+    elif not backend.runs_generative_tasks:
         raise TaskUnavailable(
-            f"Task '{spec.task}' is scored by log-likelihood, which the {backend.name} backend "
-            f"of '{backend.model.name}' cannot compute.",
-            "Evaluate it on a local model (transformers or vllm); endpoints can run "
-            "generative tasks only.")
+            f"Task '{spec.task}' is generative, which the {backend.name} backend of "
+            f"'{backend.model.name}' does not run yet.",
+            "Run generative built-in tasks with the transformers backend.")
     from lighteval.tasks.lighteval_task import LightevalTask
 
     cfg = copy.deepcopy(config)
@@ -179,8 +186,9 @@ def scores_from_results(task_results: dict[str, Any]) -> dict[str, Score]:
 
 
 def run_model(
-    backend: EvalBackend, specs: list[TaskSpec], options: RunOptions, chat_template: bool,
+    backend: ModelBackend, specs: list[TaskSpec], options: RunOptions, chat_template: bool,
     custom_tasks: Path | None, workdir: Path, log: Callable[[str], None],
+    request_cache: Path | None = None,
 ) -> ModelRun:
     """Run every runnable task of ``specs`` on one model; never raises for one task."""
     prepare_lighteval()
@@ -205,19 +213,24 @@ def run_model(
 
     disable_sample_cache()
     transformers.set_seed(options.seed)
+    from lighteval.pipeline import ParallelismManager
+
     cache_dir = workdir / "lighteval-cache"  # unused: the sample cache is off
     tracker = EvaluationTracker(output_dir=str(workdir / "lighteval-out"), save_details=False)
-    params = PipelineParameters(
-        launcher_type=backend.launcher(),
-        custom_tasks_directory=str(custom_tasks) if custom_tasks else None,
-        max_samples=options.limit,
-    )
     try:
         t0 = time.perf_counter()
+        target = backend.lighteval_model(EvalSettings(
+            batch_size=options.batch_size, dtype=options.dtype or backend.default_dtype(),
+            chat_template=chat_template, system_prompt=options.system_prompt,
+            seed=options.seed, cache_dir=cache_dir, request_cache=request_cache, log=log))
+        params = PipelineParameters(
+            launcher_type=ParallelismManager[target.launcher.upper()],
+            custom_tasks_directory=str(custom_tasks) if custom_tasks else None,
+            max_samples=options.limit,
+        )
         pipeline = Pipeline(
             tasks=",".join(s.lighteval_spec for s in runnable), pipeline_parameters=params,
-            evaluation_tracker=tracker,
-            model_config=backend.lighteval_config(options, chat_template, cache_dir),
+            evaluation_tracker=tracker, model_config=target.config, model=target.model,
         )
         detach_cache(pipeline.model)
         out.timings["load_s"] = time.perf_counter() - t0
@@ -226,6 +239,7 @@ def run_model(
             "device": str(getattr(pipeline.model, "device", "")),
             "model_sha": getattr(pipeline.model, "model_sha", None),
             "max_length": getattr(pipeline.model, "max_length", None),
+            **target.info,
         }
         log(f"model loaded in {out.timings['load_s']:.1f} s; running "
             f"{len(runnable)} task(s)")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from store.records import Chunk, Model, NewQuestion
-from workbench.generation.backends.base import GenerationOptions
-from workbench.generation.backends.registry import backend_class
+from workbench.backends.base import GenerationOptions
+from workbench.backends.registry import backend_for
 from workbench.generation.dedup import NEAR_DUPLICATE, DuplicateIndex
 from workbench.generation.options import place_options
 from workbench.generation.validation import DraftQuestion, Rejected, check_output
@@ -149,14 +149,19 @@ def run_generation_job(ctx: JobContext) -> dict[str, Any]:
     if done == total:
         return _summary(ctx, model)
 
-    backend = backend_class(model.backend)(model, ctx.settings)
-    backend.check(model, ctx.settings)
+    backend = backend_for(model, ctx.settings)
+    backend.check()
     options = GenerationOptions(max_new_tokens=int(p["max_new_tokens"]),
                                 temperature=float(p["temperature"]))
     from workbench.generation.writer import QuestionWriter
 
+    backend.open(ctx.log, ctx.job.id)  # a managed vLLM model: lease its server
     writer = QuestionWriter(backend, options, p["prompt_version"], seed)
-    writer.load(ctx.log)
+    try:
+        writer.load(ctx.log)
+    except BaseException:
+        backend.close()
+        raise
     ctx.log(f"model {model.name} loaded ({model.backend}"
             f"{', JSON-schema guided' if backend.guided else ''})")
 
@@ -185,4 +190,5 @@ def run_generation_job(ctx: JobContext) -> dict[str, Any]:
             ctx.progress(done, total, _progress_message(ctx))
     finally:
         writer.close()
+        backend.close()
     return _summary(ctx, model)

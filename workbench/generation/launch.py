@@ -8,10 +8,11 @@ from typing import Any
 
 from store import Store
 from store.records import Job, Model
+from workbench.backends.registry import check_model
 from workbench.bundled_model import BUNDLED_GGUF_MODEL, BUNDLED_MODEL, register_bundled_models
 from workbench.errors import InvalidInput, NotFound
-from workbench.generation.backends.registry import check_model
 from workbench.generation.prompts import DEFAULT_PROMPT_VERSION, load_prompt
+from workbench.jobs.devices import needed_slots
 from workbench.jobs.launch import start_job
 from workbench.settings import Settings
 
@@ -72,7 +73,7 @@ def prepare_generation(store: Store, settings: Settings, req: GenerationRequest)
     _check_numbers(req)
     project = store.project(req.project)
     model = store.model(req.model) if req.model else default_model(store)
-    check_model(model, settings)
+    backend = check_model(model, settings)
     load_prompt(req.prompt_version)
     known = {d.id for d in store.list_documents(project.id)}
     unknown = sorted(set(req.document_ids) - known)
@@ -96,10 +97,12 @@ def prepare_generation(store: Store, settings: Settings, req: GenerationRequest)
         "max_new_tokens": req.max_new_tokens,
         "temperature": req.temperature,
         "max_attempts": req.max_attempts,
+        "needs_devices": needed_slots(settings, backend.device_slots()),
     }
 
 
 def start_generation(store: Store, settings: Settings, req: GenerationRequest) -> Job:
     """Check the request, then start the generation job; returns the queued job."""
     params = prepare_generation(store, settings, req)
-    return start_job(store, settings, "generate", params, params["project_id"])
+    return start_job(store, settings, "generate", params, params["project_id"],
+                     needs_devices=int(params["needs_devices"]))

@@ -7,14 +7,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from workbench.generation.backends.base import Backend, GenerationOptions
+from workbench.backends.base import GenerationOptions, ModelBackend
 from workbench.generation.task import RAW_OUTPUT, MultipleChoiceQuestionTask
 
 
 class QuestionWriter:
     """``write(rows, seeds)`` returns the model's raw text for each row (None if it failed)."""
 
-    def __init__(self, backend: Backend, options: GenerationOptions, prompt_version: str,
+    def __init__(self, backend: ModelBackend, options: GenerationOptions, prompt_version: str,
                  seed: int) -> None:
         self.backend = backend
         self.options = options
@@ -25,7 +25,7 @@ class QuestionWriter:
     def load(self, report: Callable[[str], None]) -> None:
         """Build and load the LLM (model files are read here)."""
         logging.getLogger("distilabel").setLevel(logging.ERROR)
-        llm = self.backend.build_llm(self.options, self.seed, report)
+        llm = self.backend.generation_llm(self.options, self.seed, report)
         self.task = MultipleChoiceQuestionTask(
             name="mcq", llm=llm, prompt_version=self.prompt_version, add_raw_input=False,
         )

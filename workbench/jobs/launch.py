@@ -19,6 +19,7 @@ from store import Store
 from store.records import Job
 from workbench.errors import InvalidInput
 from workbench.jobs.kinds import JOB_KINDS
+from workbench.jobs.process import pid_alive, signal_group, wait_gone
 from workbench.settings import Settings
 
 # The repository root, so ``-m workbench.jobs.runner`` imports this checkout even when the
@@ -43,13 +44,14 @@ def _spawn(settings: Settings, job: Job) -> int:
 
 def start_job(
     store: Store, settings: Settings, kind: str, params: dict[str, Any],
-    project_id: int | None = None,
+    project_id: int | None = None, needs_devices: int = 0,
 ) -> Job:
-    """Record a job and start its detached process; returns the queued job."""
+    """Record a job and start its detached process; returns the queued job. A job with
+    ``needs_devices`` > 0 waits in the device queue (``workbench.jobs.devices``) first."""
     if kind not in JOB_KINDS:
         raise InvalidInput(f"Unknown job kind '{kind}'.")
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
-    job = store.create_job(kind, params, project_id)
+    job = store.create_job(kind, params, project_id, needs_devices=needs_devices)
     job = store.update_job(job.id, log_path=str(settings.jobs_dir / f"job-{job.id}.log"))
     pid = _spawn(settings, job)
     return store.update_job(job.id, pid=pid)
@@ -90,14 +92,14 @@ def cancel_job(store: Store, settings: Settings, job_id: int, force: bool = Fals
     # it is still starting) finds it cancelled and exits without running.
     if store.finish_active_job(job_id, "cancelled", "Cancelled before it started.", hint,
                                from_states=("queued",)):
-        _signal_group(job.pid, signal.SIGTERM)
+        signal_group(job.pid, signal.SIGTERM)
         return store.job(job_id)
     if not pid_alive(job.pid):
         store.finish_active_job(job_id, "cancelled", "Cancelled by the user.", hint)
         return store.job(job_id)
-    _signal_group(job.pid, signal.SIGKILL if force else signal.SIGTERM)
+    signal_group(job.pid, signal.SIGKILL if force else signal.SIGTERM)
     if force:
-        _wait_gone(job.pid, 5.0)
+        wait_gone(job.pid, 5.0)
         store.finish_active_job(job_id, "cancelled", "Cancelled by the user (killed).", hint)
     return store.job(job_id)
 
@@ -112,49 +114,3 @@ def cancel_and_wait(store: Store, settings: Settings, job_id: int, grace_seconds
     if job.active:
         job = cancel_job(store, settings, job_id, force=True)
     return job
-
-
-def _signal_group(pid: int | None, sig: int) -> None:
-    if not pid:
-        return
-    try:
-        os.killpg(pid, sig)  # the job leads its own group (start_new_session)
-    except ProcessLookupError:
-        return
-    except PermissionError:
-        os.kill(pid, sig)
-
-
-def _wait_gone(pid: int | None, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while pid_alive(pid) and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-
-
-def _reap(pid: int | None) -> None:
-    """Collect our own exited child so it does not linger as a zombie."""
-    if not pid:
-        return
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id exists (zombies count as dead)."""
-    if not pid:
-        return False
-    _reap(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from store import Store
+from store.records import Job
 from workbench.errors import WorkbenchError
 from workbench.jobs.context import JobCancelled, JobContext
 from workbench.jobs.kinds import JOB_KINDS
-from workbench.settings import load_settings
+from workbench.settings import Settings, load_settings
 
 
 def _resolve(kind: str) -> Callable[[JobContext], Any]:
@@ -41,11 +42,28 @@ def _heartbeat_loop(store_path: str, job_id: int, every: float, stop: threading.
         store.close()
 
 
+def _claim(store: Store, settings: Settings, job_id: int) -> Job | None:
+    """Take the job; one that needs accelerator slots first waits for them in the queue."""
+    if store.job(job_id).needs_devices <= 0:
+        return store.claim_job(job_id, os.getpid())
+    from workbench.jobs.devices import device_env, wait_for_slots
+    from workbench.jobs.supervise import supervise_jobs
+
+    print(f"job {job_id} waits for its device slots", flush=True)
+    job = wait_for_slots(store, settings, job_id, os.getpid(),
+                         lambda: supervise_jobs(store, settings))
+    if job is not None:
+        # Before anything imports torch: the job sees only the GPUs it holds.
+        os.environ.update(device_env(job.devices))
+        print(f"job {job_id} holds {', '.join(job.devices)}", flush=True)
+    return job
+
+
 def run_job(store_path: str, job_id: int) -> int:
     """Run one job to its end; returns the process exit code."""
     settings = load_settings(store_path=store_path)
     store = Store(settings.store_path)
-    job = store.claim_job(job_id, os.getpid())
+    job = _claim(store, settings, job_id)
     if job is None:  # cancelled (or started by someone else) before this process got here
         print(f"job {job_id} is {store.job(job_id).state}; nothing to run", flush=True)
         return 0

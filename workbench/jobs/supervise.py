@@ -10,7 +10,7 @@ from pathlib import Path
 
 from store import Store
 from store.records import Job
-from workbench.jobs.launch import pid_alive
+from workbench.jobs.process import pid_alive
 from workbench.settings import Settings
 
 # Exit codes of `generate --wait` / `jobs resume --wait`: the job's outcome.

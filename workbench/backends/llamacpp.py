@@ -1,40 +1,60 @@
 """llama.cpp through llama-cpp-python, for GGUF files (the bundled model ships as one).
 
-Output is grammar-constrained to the question's JSON schema (``response_format`` with a
-schema), which is what makes a small model write JSON-shaped answers at all.
+Generation only: output is grammar-constrained to the question's JSON schema
+(``response_format`` with a schema), which is what makes a small model write JSON-shaped
+answers at all. lighteval cannot drive llama.cpp, so it has no scored formulation.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from store.records import Model
-from workbench.errors import BackendUnavailable
-from workbench.generation.backends.base import Backend, GenerationOptions, require_module
+from workbench.backends.base import (
+    GenerationOptions,
+    ModelBackend,
+    Registration,
+    Report,
+    require_module,
+)
+from workbench.errors import BackendUnavailable, InvalidInput
 from workbench.generation.schema import MCQ_SCHEMA
-from workbench.settings import Settings
 
 
-class LlamaCppBackend(Backend):
+class LlamaCppBackend(ModelBackend):
     name: ClassVar[str] = "llama.cpp"
+    engine_keys: ClassVar[tuple[str, ...]] = ("gpus",)
+    may_be_scored: ClassVar[bool] = False
 
     @classmethod
-    def check(cls, model: Model, settings: Settings) -> None:
+    def register(cls, reg: Registration) -> tuple[str, dict[str, Any]]:
+        reg.only_one_location()
+        if not reg.path:
+            raise InvalidInput("The llama.cpp backend needs --path to a .gguf file.")
+        p = Path(reg.path).expanduser().resolve()
+        if not p.exists():
+            raise InvalidInput(f"{p} does not exist.")
+        if not (p.is_file() and p.suffix == ".gguf"):
+            raise InvalidInput("The llama.cpp backend needs --path to a .gguf file.")
+        engine = cls.parse_engine_args(reg.engine_args)
+        return str(p), ({"engine_args": engine} if engine else {})
+
+    def check(self) -> None:
         """The package must be installed and the model's location must be a GGUF file."""
         require_module("llama_cpp", "llama-cpp-python",
                        "Install it with 'pip install llama-cpp-python' (builds from source).")
-        path = Path(model.location).expanduser()
+        path = Path(self.model.location).expanduser()
         if not path.is_file():
             raise BackendUnavailable(
-                f"The GGUF file of model '{model.name}' is missing: {path}.",
-                "Register the model again with the path of an existing .gguf file.",
-            )
+                f"The GGUF file of model '{self.model.name}' is missing: {path}.",
+                "Register the model again with the path of an existing .gguf file.")
 
-    def build_llm(self, options: GenerationOptions, seed: int,
-                  report: Callable[[str], None]) -> Any:
+    def why_no_formulations(self) -> str:
+        return ("lighteval cannot drive llama.cpp; the bundled model is also registered as "
+                "'smollm2-135m' (transformers)")
+
+    def generation_llm(self, options: GenerationOptions, seed: int, report: Report) -> Any:
         from distilabel.models.llms import LlamaCppLLM
 
         # Half the cores by default: on a busy machine, llama.cpp threads that wait on each
