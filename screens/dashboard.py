@@ -69,7 +69,7 @@ class DashboardScreen(Screen[None]):
         table = self.query_one("#dash-jobs", DataTable)
         table.clear()
         for job in store.active_jobs(self.project.id):
-            table.add_row(str(job.id), job.kind, job.state, format_progress(job), job.message[:40])
+            table.add_row(str(job.id), job.kind, job.state, format_progress(job), job.message[:72])
 
     def action_open(self, name: str) -> None:
         self.app.open_project_screen(name, self.project)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,38 @@ def poll_job(store: Store, job_id: int, until: Callable[[Job], bool], limit: flo
 def poll() -> Callable[..., Job]:
     """``poll(store, job_id, until)``: re-read a job until a condition holds."""
     return poll_job
+
+
+# -- model servers (the `vllm` tests) ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def vllm_python() -> Path:
+    """vLLM's own environment (scripts/vllm-setup; scripts/test exports WORKBENCH_VLLM).
+    CI sets WORKBENCH_REQUIRE_VLLM=1, so these tests fail there instead of skipping."""
+    from workbench.backends.serving.vllm_server import vllm_python as python_of
+
+    command = os.environ.get("WORKBENCH_VLLM")
+    if not command:
+        if os.environ.get("WORKBENCH_REQUIRE_VLLM") == "1":
+            pytest.fail("WORKBENCH_VLLM is not set: run bash scripts/vllm-setup")
+        pytest.skip("vLLM is not installed (bash scripts/vllm-setup; export WORKBENCH_VLLM)")
+    return python_of(command)
+
+
+@pytest.fixture(scope="session")
+def bundled_model_dir(shared_models_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled model converted to a folder, in the session's shared cache."""
+    return ensure_model_dir(_shared_settings(shared_models_home, tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def vllm_server(vllm_python: Path, bundled_model_dir: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real `vllm serve` on loopback serving the bundled model as 'smol', with an API key:
+    a running server elsewhere, as far as workbench knows (models registered by --url)."""
+    from model_servers import VLLM_TEST_KEY, start_vllm
+
+    server = start_vllm(vllm_python, bundled_model_dir, tmp_path_factory.mktemp("vllm"),
+                        api_key=VLLM_TEST_KEY)
+    yield server
+    server.stop()

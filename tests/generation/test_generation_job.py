@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import os
 import signal
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "leaderboard": "workbench.cli.leaderboard:leaderboard",
     "compare": "workbench.cli.compare:compare",
     "demo": "workbench.cli.demo:demo",
+    "servers": "workbench.cli.servers:servers",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -43,6 +44,7 @@ HELP_LINES: dict[str, str] = {
     "leaderboard": "Scores of every model on every task.",
     "compare": "Compare two models question by question.",
     "demo": "Create the demo project (bundled corpus, model and question set).",
+    "servers": "vLLM servers workbench started: list, stop.",
 }
 
 

@@ -88,7 +88,8 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    answers_cache(ctx).unlink(missing_ok=True)  # done: a later resume has nothing to reuse
+    if all(r["state"] == "done" for r in summary):
+        answers_cache(ctx).unlink(missing_ok=True)  # nothing left for a resume to reuse
     if summary and all(r["state"] == "failed" for r in summary):
         first = summary[0]["error"] or "every run failed"
         raise WorkbenchError(f"No run succeeded: {first}",

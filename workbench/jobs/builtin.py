@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -20,6 +21,9 @@ def run_sleep_job(ctx: JobContext) -> dict[str, int]:
     if child_seconds:
         child = subprocess.Popen(["sleep", str(child_seconds)])
         ctx.log(f"child pid {child.pid}")
+    if ctx.job.needs_devices:
+        ctx.log(f"devices {','.join(ctx.job.devices)} "
+                f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '')}")
     done = ctx.store.job(ctx.job.id).progress_done
     ctx.log(f"starting at step {done}")
     while done < steps:

@@ -30,6 +30,7 @@ _ROOT = Path(__file__).resolve().parent.parent.parent
 def _spawn(settings: Settings, job: Job) -> int:
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
     log_path = job.log_path or str(settings.jobs_dir / f"job-{job.id}.log")
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)  # e.g. removed since
     python_path = os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH")) if p)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(

@@ -44,10 +44,14 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """``attempts`` bounds failures (connection, timeout, 5xx); a server that says "too
+    many requests" (429) is alive and is waited out for up to ``rate_limited`` answers."""
+
     attempts: int = 8
     first_delay: float = 0.5
     max_delay: float = 20.0
     timeout: float = 300.0
+    rate_limited: int = 60
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:
@@ -86,7 +90,8 @@ def call(client: Any, endpoint: Endpoint, method: str, path: str,
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
     last = ""
-    for attempt in range(policy.attempts):
+    failures = limited = 0
+    while True:
         try:
             response = client.request(method, f"{endpoint.url}{path}", headers=headers,
                                       content=None if body is None else json.dumps(body),
@@ -112,12 +117,30 @@ def call(client: Any, endpoint: Endpoint, method: str, path: str,
                     status, message)
             last = f"HTTP {status}: {message}"
             retry_after = response.headers.get("retry-after")
-        if attempt + 1 < policy.attempts:
-            wait = policy.delay(attempt, retry_after)
-            if on_retry is not None:
-                on_retry(f"{endpoint.url}{path}: {last}; retrying in {wait:.1f} s")
-            sleep(wait)
+            if status == 429:
+                limited += 1
+                if limited < policy.rate_limited:
+                    _wait(policy, limited - 1, retry_after, endpoint, path, last, on_retry, sleep)
+                    continue
+                raise ServiceError(
+                    f"The server at {endpoint.url} kept refusing requests as too many "
+                    f"({limited} times: {message}).",
+                    "Lower the model's concurrency (--engine-arg concurrency=N) or raise the "
+                    "server's rate limit; a resumed job sends only what is missing.")
+        failures += 1
+        if failures >= policy.attempts:
+            break
+        _wait(policy, failures - 1, retry_after, endpoint, path, last, on_retry, sleep)
     raise ServiceError(
         f"The server at {endpoint.url} did not answer after {policy.attempts} attempts "
         f"({last}).",
         "Check that it is running and reachable; a resumed job sends only what is missing.")
+
+
+def _wait(policy: RetryPolicy, attempt: int, retry_after: str | None, endpoint: Endpoint,
+          path: str, last: str, on_retry: Callable[[str], None] | None,
+          sleep: Callable[[float], None]) -> None:
+    wait = policy.delay(attempt, retry_after)
+    if on_retry is not None:
+        on_retry(f"{endpoint.url}{path}: {last}; retrying in {wait:.1f} s")
+    sleep(wait)

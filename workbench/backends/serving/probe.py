@@ -12,7 +12,7 @@ from typing import Any
 from workbench.backends.serving.http import Endpoint, RequestRefused, RetryPolicy, call
 from workbench.errors import ServiceError
 
-_PROBE_PROMPT = [11, 12, 13, 14]  # token ids, valid in any real vocabulary
+PROBE_PROMPT = [11, 12, 13, 14]  # token ids, valid in any real vocabulary
 _TTL_SECONDS = 60.0
 _cache: dict[tuple[str, str, bool], tuple[float, ServerFacts]] = {}
 
@@ -39,9 +39,9 @@ def _returns_prompt_logprobs(answer: Any) -> bool:
         values = answer["choices"][0]["logprobs"]["token_logprobs"]
     except (KeyError, IndexError, TypeError):
         return False
-    if not isinstance(values, list) or len(values) < len(_PROBE_PROMPT):
+    if not isinstance(values, list) or len(values) < len(PROBE_PROMPT):
         return False
-    return all(isinstance(v, int | float) for v in values[1:len(_PROBE_PROMPT)])
+    return all(isinstance(v, int | float) for v in values[1:len(PROBE_PROMPT)])
 
 
 def probe(endpoint: Endpoint, timeout: float = 10.0, fresh: bool = False) -> ServerFacts:
@@ -77,7 +77,7 @@ def probe(endpoint: Endpoint, timeout: float = 10.0, fresh: bool = False) -> Ser
             version = str(answer.get("version")) if isinstance(answer, dict) else None
         except ServiceError:
             pass
-        body = {"model": endpoint.model, "prompt": _PROBE_PROMPT, "max_tokens": 1,
+        body = {"model": endpoint.model, "prompt": PROBE_PROMPT, "max_tokens": 1,
                 "echo": True, "logprobs": 1, "temperature": 0}
         detail = ""
         try:

@@ -152,6 +152,17 @@ def stop_server(store: Store, server: ModelServer, wait_seconds: float = 60.0) -
     store.finish_model_server(server.id, "stopped", "stopped to free its devices")
 
 
+def retire_orphans(store: Store) -> int:
+    """Mark live servers whose keeper process is gone (machine rebooted, kill -9) as failed,
+    so that nobody waits on them; returns how many."""
+    retired = 0
+    for server in store.model_servers(live_only=True):
+        if server.pid is not None and not pid_alive(server.pid):
+            retired += store.finish_model_server(server.id, "failed",
+                                                 "its keeper process is gone")
+    return retired
+
+
 def evict_idle(store: Store, devices: list[str], keep_key: str | None,
                report: Callable[[str], None]) -> None:
     """Stop idle servers that sit on ``devices`` (another model would not fit beside them)."""

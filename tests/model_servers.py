@@ -1,0 +1,204 @@
+"""Real model servers on loopback for the tests, and a proxy in front of them that can fail
+on purpose (rate limits, an outage in the middle of a run) and counts what reached the
+server. Used by the ``vllm`` tests (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from workbench.backends.serving.probe import PROBE_PROMPT
+
+VLLM_TEST_KEY = "sk-workbench-test"
+# The probe's own request (``workbench.backends.serving.probe``) is never faulted or counted.
+PROBE_BODY_PROMPT = json.dumps(PROBE_PROMPT)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"server not healthy after {limit} s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class RunningServer:
+    url: str  # base URL, ending in /v1
+    served_name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    api_key: str | None = None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+
+def start_vllm(python: Path, model_dir: Path, workdir: Path, served_name: str = "smol",
+               api_key: str | None = None) -> RunningServer:
+    """``vllm serve`` (its OpenAI-compatible server module) on the bundled model, float32 on
+    the CPU, eager mode (no compile warm-up)."""
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "tmp").mkdir(exist_ok=True)
+    log = workdir / "vllm.log"
+    command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
+               "--served-model-name", served_name, "--host", "127.0.0.1", "--port", str(port),
+               "--dtype", "float32", "--enforce-eager", "--max-model-len", "2048",
+               "--gpu-memory-utilization", "0.25"]
+    if api_key:
+        command += ["--api-key", api_key]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(VLLM_CACHE_ROOT=str(workdir / "cache"), TMPDIR=str(workdir / "tmp"),
+               HF_HUB_OFFLINE="1", VLLM_NO_USAGE_STATS="1")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    server = RunningServer(f"http://127.0.0.1:{port}/v1", served_name, proc, log, api_key)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/health", proc, log, 600)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def start_llama_cpp_server(gguf: Path, workdir: Path, served_name: str) -> RunningServer:
+    """llama-cpp-python's OpenAI-compatible server on the bundled GGUF."""
+    import sys
+
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "llama-server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host",
+             "127.0.0.1", "--port", str(port), "--model_alias", served_name, "--n_ctx", "2048"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = RunningServer(f"http://127.0.0.1:{port}/v1", served_name, proc, log)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/v1/models", proc, log, 120)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@dataclass
+class Faults:
+    """What the proxy does to completions requests (others always pass)."""
+
+    rate_limit: int = 0  # answer this many requests with 429 first
+    down_after: int | None = None  # after this many answered requests: 503 to everything
+    answered: int = 0
+    refused: int = 0
+    prompts: Counter[str] = field(default_factory=Counter)  # answered prompts, by token ids
+
+
+class FaultProxy:
+    """An HTTP proxy to a real server. ``faults`` is changed by the test while it runs."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.faults = Faults()
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                status, headers, data = proxy.handle(method, self.path, body, dict(self.headers))
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except BrokenPipeError:  # the client gave up on this answer (timeout)
+                    pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._forward("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._forward("POST")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+
+    def handle(self, method: str, path: str, body: bytes | None,
+               headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        completion = path.endswith("/completions") and "chat" not in path
+        if completion and body and json.dumps(json.loads(body).get("prompt")) == PROBE_BODY_PROMPT:
+            completion = False
+        if completion:
+            with self.lock:
+                f = self.faults
+                if f.rate_limit > 0:
+                    f.rate_limit -= 1
+                    f.refused += 1
+                    return 429, {"Retry-After": "0", "Content-Type": "application/json"}, \
+                        b'{"error": {"message": "rate limited (test)"}}'
+                if f.down_after is not None and f.answered >= f.down_after:
+                    f.refused += 1
+                    return 503, {"Content-Type": "application/json"}, \
+                        b'{"error": {"message": "unavailable (test)"}}'
+        request = urllib.request.Request(
+            self.upstream.removesuffix("/v1") + path, data=body, method=method,
+            headers={k: v for k, v in headers.items()
+                     if k.lower() in ("content-type", "authorization")})
+        try:
+            with urllib.request.urlopen(request, timeout=300) as answer:
+                status, data = answer.status, answer.read()
+        except urllib.error.HTTPError as exc:
+            status, data = exc.code, exc.read()
+        if completion and status == 200 and body:
+            with self.lock:
+                self.faults.answered += 1
+                self.faults.prompts[json.dumps(json.loads(body).get("prompt"))] += 1
+        return status, {"Content-Type": "application/json"}, data
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
