@@ -123,7 +123,7 @@ async def test_the_jobs_screen_and_dashboard_show_the_wait(
         assert isinstance(screen, JobsScreen)
         row = next(r for r in screen.query(JobRow) if r.job.id == waiter.id)
         assert expected in str(row.query_one(".job-message").render())
-        await pilot.press("home")
-        await pilot.press("c")  # cancel the holder: the waiter starts and finishes
+        assert [r.job.id for r in screen.query(JobRow)][:2] == [waiter.id, holder.id]
+        await pilot.press("home", "down", "c")  # cancel the holder: the waiter goes next
     assert wait_for_job(store, settings, waiter.id, poll_seconds=0.1).state == "done"
     assert store.job(holder.id).state == "cancelled"

@@ -69,6 +69,7 @@ KNOWN: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "quantization": (_text, "quantization method of the weights (awq, gptq, fp8, ...)"),
     "enforce_eager": (_boolean, "skip CUDA graphs / compilation (faster start, slower run)"),
     "gpus": (_positive_int, "accelerator slots a job of this model takes in the queue"),
+    "concurrency": (_positive_int, "requests in flight at once to a served model"),
 }
 
 
@@ -99,4 +100,7 @@ def parse_engine_args(pairs: Iterable[str], allowed: Iterable[str],
 
 def format_engine_args(args: dict[str, Any]) -> str:
     """'tensor_parallel_size=4 dtype=bfloat16' for lists."""
-    return " ".join(f"{k}={v}" for k, v in sorted(args.items()))
+    def shown(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return " ".join(f"{k}={shown(v)}" for k, v in sorted(args.items()))

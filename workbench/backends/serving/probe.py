@@ -80,9 +80,12 @@ def probe(endpoint: Endpoint, timeout: float = 10.0, fresh: bool = False) -> Ser
         body = {"model": endpoint.model, "prompt": PROBE_PROMPT, "max_tokens": 1,
                 "echo": True, "logprobs": 1, "temperature": 0}
         detail = ""
+        # A server's first completion can be slow (a cold CPU server, a long queue): give it
+        # a minute, and never take silence for "no log-probabilities".
+        slow = RetryPolicy(attempts=3, first_delay=1.0, timeout=max(timeout, 60.0))
         try:
             supported = _returns_prompt_logprobs(
-                call(client, endpoint, "POST", "/completions", body, policy=policy))
+                call(client, endpoint, "POST", "/completions", body, policy=slow))
             if not supported:
                 detail = "its completions carry no prompt log-probabilities"
         except RequestRefused as exc:
@@ -90,7 +93,11 @@ def probe(endpoint: Endpoint, timeout: float = 10.0, fresh: bool = False) -> Ser
                 raise
             supported, detail = False, f"its completions endpoint refused echo + logprobs: {exc.detail}"
         except ServiceError as exc:
-            supported, detail = False, exc.title
+            raise ServiceError(
+                f"The server at {endpoint.url} lists '{endpoint.model}' but did not answer a "
+                f"one-token completion ({exc.title}).",
+                "It may still be loading or overloaded: try again in a minute; see the "
+                "server's log.") from None
     max_len = entry.get("max_model_len")
     facts = ServerFacts(models=tuple(str(m.get("id")) for m in listing.get("data") or []),
                         max_model_len=int(max_len) if isinstance(max_len, int) else None,
