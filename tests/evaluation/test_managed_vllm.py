@@ -70,10 +70,18 @@ def test_generation_and_evaluation_share_one_server_which_stops_on_request(
                                                QuestionFilter(include_rejected=True))
                if q.job_id == gen.id]
     assert len(written) == 2
-    for q in written:  # structured output: every answer is JSON with the schema's keys
-        data = json.loads(q.raw_output)
-        assert set(MCQ_SCHEMA["required"]) <= set(data)
+    # Structured output: each answer is the schema's object, keys in the schema's order,
+    # unless the small model ran out of tokens first (it tends to loop inside a string).
+    first_key = next(iter(MCQ_SCHEMA["properties"]))
+    for q in written:
         assert q.backend == "vllm" and q.model_name == managed
+        assert json.dumps(first_key) in q.raw_output.lstrip()[:40]
+        try:
+            data = json.loads(q.raw_output)
+        except json.JSONDecodeError:
+            assert q.status == "rejected" and "truncated JSON" in (q.rejection_reason or "")
+            continue
+        assert list(data)[:len(MCQ_SCHEMA["required"])] == list(MCQ_SCHEMA["properties"])
 
     (server,) = store.model_servers(live_only=True)
     assert server.state == "ready" and server.leases == [] and server.url

@@ -138,12 +138,13 @@ class ServedBackend(ModelBackend):
         if self.schema_output:
             response_format = {"type": "json_schema", "json_schema": {
                 "name": "multiple_choice_question", "schema": MCQ_SCHEMA}}
+        # In the request body itself: distilabel types ``response_format`` as a dict of
+        # strings, which refuses a JSON schema; the OpenAI client merges extra_body as is.
         return {
             "max_new_tokens": options.max_new_tokens,
             "temperature": options.temperature,
             "top_p": options.top_p,
-            "response_format": response_format,
-            "extra_body": {"seed": seed},
+            "extra_body": {"seed": seed, "response_format": response_format},
         }
 
     @property

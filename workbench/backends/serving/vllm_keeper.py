@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
 from store import Store
 from store.base import utc_now
@@ -41,10 +44,9 @@ def _idle_seconds(server: ModelServer) -> float:
     return (datetime.now(UTC) - datetime.fromisoformat(server.last_used_at)).total_seconds()
 
 
-def _environment(settings: Settings, server: ModelServer) -> dict[str, str]:
+def _environment(settings: Settings, server: ModelServer, tmp: Path) -> dict[str, str]:
     cache = settings.home / "cache" / "vllm"
-    tmp = cache / "tmp"  # vLLM puts its IPC sockets in the temp dir
-    tmp.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "VLLM_CACHE_ROOT": str(cache), "TMPDIR": str(tmp),
            "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
            "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
@@ -90,7 +92,10 @@ def keep(store_path: str, server_id: int) -> int:
     stop_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    child = subprocess.Popen(command, env=_environment(settings, server),
+    # vLLM puts its IPC sockets in the temp dir, and a socket path may not exceed 107
+    # bytes: a short folder of our own under the system's temp dir, whatever the data dir.
+    tmp = Path(tempfile.mkdtemp(prefix=f"wb-vllm-{server_id}-"))
+    child = subprocess.Popen(command, env=_environment(settings, server, tmp),
                              stdin=subprocess.DEVNULL)
     state, reason = "failed", "vLLM exited before it was ready"
     try:
@@ -119,6 +124,7 @@ def keep(store_path: str, server_id: int) -> int:
     finally:
         print(f"[keeper] stopping: {reason}", flush=True)
         _stop(child)
+        shutil.rmtree(tmp, ignore_errors=True)
         store.finish_model_server(server_id, state, reason)
         store.close()
     return 0
