@@ -43,7 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from store.records import EvalRun, Project, SampleResult
-from workbench import leaderboard as lb
+from workbench.results import leaderboard as lb
 
 
 def synthetic_data(models: int, tasks: int, questions: int, seed: int = 0) -> tuple[

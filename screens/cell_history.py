@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from workbench.leaderboard import HistoryPoint, pct, settings_summary
+from workbench.results.leaderboard import HistoryPoint, pct, settings_summary
 
 
 class CellHistoryModal(ModalScreen[None]):

@@ -1,6 +1,6 @@
 """The Compare screen: two models side by side per task, then question by question.
 
-Thin: ``workbench.compare`` computes everything. Warnings about differing run settings
+Thin: ``workbench.results.compare`` computes everything. Warnings about differing run settings
 come first, above any verdict.
 """
 
@@ -17,9 +17,9 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from screens.question_compare import QuestionCompareModal
 from store.records import Project
-from workbench import compare as cmp
+from workbench.results import compare as cmp
 from workbench.errors import WorkbenchError
-from workbench.leaderboard import pct
+from workbench.results.leaderboard import pct
 
 HELP = """\
 **Compare** two models on the questions both answered. The top table shows, per task, both

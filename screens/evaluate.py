@@ -185,7 +185,7 @@ class EvaluateScreen(Screen[None]):
         select = self.query_one("#snapshot", Select)
         select.set_options(self._snapshot_options())
         select.value = result.snapshot.id
-        from workbench.stats import describe_power
+        from workbench.results.stats import describe_power
 
         verb = "Built" if result.created else "Same content as"
         self.notify(f"{verb} snapshot {result.snapshot.id} "

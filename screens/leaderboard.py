@@ -1,6 +1,6 @@
 """The Leaderboard screen: models x tasks with error bars, sorted, filtered, exported.
 
-Thin: ``workbench.leaderboard`` computes everything; this screen loads it off the event
+Thin: ``workbench.results.leaderboard`` computes everything; this screen loads it off the event
 loop, shows it in a ScoreGrid (pre-formatted cells, only the visible ones drawn, so a
 sort is a new row order and a filter a new row list) and turns keys into calls.
 """
@@ -23,7 +23,7 @@ from screens.cell_history import CellHistoryModal
 from screens.modals import InputModal
 from screens.widgets.score_grid import GridCell, GridColumn, ScoreGrid
 from store.records import Project
-from workbench import leaderboard as lb
+from workbench.results import leaderboard as lb
 from workbench.errors import WorkbenchError
 
 HELP = """\

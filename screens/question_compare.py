@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from workbench.compare import CATEGORY_TITLES, QuestionDetail
+from workbench.results.compare import CATEGORY_TITLES, QuestionDetail
 
 
 class QuestionCompareModal(ModalScreen[int | None]):

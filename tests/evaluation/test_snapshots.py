@@ -153,7 +153,7 @@ def test_dataset_cli(cli, store: Store, exam_project: Project, tmp_path: Path):
     assert built.returncode == 0, built.stderr
     snap = json.loads(built.stdout)
     assert snap["created"] and snap["questions"] == 28
-    from workbench.stats import detectable_difference
+    from workbench.results.stats import detectable_difference
 
     assert snap["detectable_difference"] == pytest.approx(detectable_difference(28))
     again = cli("dataset", "build", "--project", "exam", "--fewshot", "2")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
 
-from workbench import compare as cmp
-from workbench import stats
+from workbench.results import compare as cmp
+from workbench.results import stats
 from workbench.errors import InvalidInput, NotFound
 
 # 40 questions: both right 20, only A 9, only B 3, neither 8.

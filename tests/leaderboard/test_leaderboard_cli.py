@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
 
-from workbench import stats
+from workbench.results import stats
 from workbench.cli.context import CliContext
 from workbench.cli.power import power
 

@@ -11,8 +11,8 @@ from textual.widgets import DataTable
 
 from screens.app import WorkbenchApp
 from screens.widgets.score_grid import ScoreGrid
-from workbench import compare as cmp
-from workbench import leaderboard as lb
+from workbench.results import compare as cmp
+from workbench.results import leaderboard as lb
 
 A = [1] * 20 + [1] * 9 + [0] * 3 + [0] * 8
 B = [1] * 20 + [0] * 9 + [1] * 3 + [0] * 8

@@ -10,8 +10,8 @@ import math
 import pytest
 from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
 
-from workbench import leaderboard as lb
-from workbench import stats
+from workbench.results import leaderboard as lb
+from workbench.results import stats
 from workbench.errors import InvalidInput
 
 

@@ -13,7 +13,7 @@ from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 
-from workbench import stats
+from workbench.results import stats
 from workbench.errors import InvalidInput
 
 

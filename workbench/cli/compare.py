@@ -21,7 +21,7 @@ from workbench.cli.context import CliContext, command_errors, echo_json, pass_cl
 def compare(obj: CliContext, project_name: str, model_a: str, model_b: str, task: str | None,
             fmt: str, cluster_by: str) -> None:
     """Compare two models question by question (paired test on the same questions)."""
-    from workbench import compare as cmp
+    from workbench.results import compare as cmp
 
     project = obj.store.project(project_name)
     result = cmp.compare_models(obj.store, project, model_a, model_b, task, cluster_by)
@@ -36,7 +36,7 @@ def compare(obj: CliContext, project_name: str, model_a: str, model_b: str, task
 
 def describe(result) -> list[str]:  # type: ignore[no-untyped-def]
     """Plain lines: A and B, then per task the scores, difference, test and counts."""
-    from workbench.leaderboard import pct
+    from workbench.results.leaderboard import pct
 
     lines = [f"A = {result.model_a}    B = {result.model_b}    (project {result.project.name})"]
     for tc in result.tasks:

@@ -61,7 +61,7 @@ def build(obj: CliContext, project_name: str, fewshot: int, seed: int, as_json: 
 
     result = build_snapshot(obj.store, obj.store.project(project_name), fewshot, seed)
     snap = result.snapshot
-    from workbench.stats import describe_power, detectable_difference
+    from workbench.results.stats import describe_power, detectable_difference
 
     if as_json:
         echo_json({**_snapshot_dict(snap), "created": result.created,

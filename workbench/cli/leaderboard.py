@@ -10,7 +10,7 @@ import click
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
 
 if TYPE_CHECKING:
-    from workbench.leaderboard import Leaderboard
+    from workbench.results.leaderboard import Leaderboard
 
 
 @click.command("leaderboard")
@@ -31,7 +31,7 @@ def leaderboard(obj: CliContext, project_name: str, fmt: str, sort_by: str,
                 model_filter: str | None, task_filter: str | None, cluster_by: str,
                 output: Path | None) -> None:
     """Scores of every model on every task, with error bars and ties with the leader."""
-    from workbench import leaderboard as lb
+    from workbench.results import leaderboard as lb
 
     project = obj.store.project(project_name)
     data = lb.load_leaderboard_data(obj.store, project, cluster_by=cluster_by)
@@ -71,7 +71,7 @@ def leaderboard(obj: CliContext, project_name: str, fmt: str, sort_by: str,
 
 
 def _print_table(console: Any, board: Leaderboard) -> None:
-    from workbench import leaderboard as lb
+    from workbench.results import leaderboard as lb
 
     console.print(lb.to_rich_table(board))
     for line in _notes(board):

@@ -21,7 +21,7 @@ from workbench.cli.context import CliContext, command_errors, echo_json, pass_cl
 def power(obj: CliContext, snapshot_id: str, baseline: float, correlation: float,
           separate: tuple[float, float] | None, as_json: bool) -> None:
     """The smallest accuracy difference this snapshot can detect (80% power, 5% level)."""
-    from workbench import stats
+    from workbench.results import stats
 
     snap = obj.store.snapshot(snapshot_id)
     n = snap.question_count

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from store.records import EvalRun, Project, SampleResult
-from workbench import stats
+from workbench.results import stats
 from workbench.errors import InvalidInput, NotFound
-from workbench.leaderboard import (
+from workbench.results.leaderboard import (
     IDENTITY_SETTINGS,
     RunScores,
     average_difference,

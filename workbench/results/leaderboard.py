@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from store.records import EvalRun, Project, SampleResult
-from workbench import stats
+from workbench.results import stats
 from workbench.errors import InvalidInput
 
 AVERAGE = "average"
