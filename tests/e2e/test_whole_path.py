@@ -18,7 +18,8 @@ from screens.review import ReviewScreen
 from store import QuestionFilter, Store
 from workbench.demo import add_demo_questions, corpus_dir
 
-pytestmark = pytest.mark.slow
+# two real jobs (generation, then an evaluation of two models), each bounded by _wait_job
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 RANDOM_MODEL = "random-2layer"
 
 
@@ -28,7 +29,16 @@ async def _type(pilot, text: str) -> None:
                            "_": "underscore"}.get(ch, ch))
 
 
-async def _wait_job(pilot, store: Store, kind: str, limit: float = 900):
+async def _back_to_dashboard(pilot, app: WorkbenchApp, presses: int = 5) -> None:
+    """Escape until the dashboard shows; fail (not loop forever) after a few presses."""
+    for _ in range(presses):
+        if isinstance(app.screen, DashboardScreen):
+            return
+        await pilot.press("escape")
+    assert isinstance(app.screen, DashboardScreen), f"still on {app.screen!r}"
+
+
+async def _wait_job(pilot, store: Store, kind: str, limit: float = 600):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         jobs = [j for j in store.list_jobs() if j.kind == kind]
@@ -81,9 +91,7 @@ async def test_whole_path_through_the_tui(settings, store, random_model_dir: Pat
         assert everything, "the generation job stored nothing"
         assert all(q.model_name and q.prompt_version and q.job_id == job.id for q in everything)
         assert all(q.rejection_reason for q in everything if q.status == "rejected")
-        await pilot.press("escape")
-        while not isinstance(app.screen, DashboardScreen):
-            await pilot.press("escape")
+        await _back_to_dashboard(pilot, app)
 
         # 4. review: the tiny model rarely writes a usable question, so the hand-written
         #    demo set for it (source 'demo') joins the generated ones, all pending
