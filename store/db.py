@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from workbench.errors import StoreVersionError
+from store.errors import StoreVersionError
 
 BUSY_TIMEOUT_MS = 30_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from store.base import StoreBase, utc_now
 from store.records import Chunk, ChunkSpan, Document, NewDocument
-from workbench.errors import NotFound
+from store.errors import NotFound
 
 
 class DocumentsMixin(StoreBase):

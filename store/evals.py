@@ -8,7 +8,7 @@ from typing import Any
 
 from store.base import StoreBase, utc_now
 from store.records import EvalRun, SampleResult, Score
-from workbench.errors import NotFound
+from store.errors import NotFound
 
 
 class EvalsMixin(StoreBase):

@@ -8,7 +8,7 @@ from typing import Any
 
 from store.base import StoreBase, utc_now
 from store.records import ACTIVE_JOB_STATES, Job
-from workbench.errors import NotFound
+from store.errors import NotFound
 
 
 class JobsMixin(StoreBase):

@@ -7,7 +7,7 @@ import json
 
 from store.base import StoreBase
 from store.records import SampleResult
-from workbench.errors import InvalidInput
+from store.errors import InvalidInput
 
 CLUSTER_BY = ("passage", "document")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from store.base import StoreBase, utc_now
 from store.records import Model
-from workbench.errors import AlreadyExists, NotFound
+from store.errors import AlreadyExists, NotFound
 
 
 class ModelsMixin(StoreBase):

@@ -6,7 +6,7 @@ import sqlite3
 
 from store.base import StoreBase, utc_now
 from store.records import QUESTION_STATUSES, Project, ProjectStats
-from workbench.errors import AlreadyExists, InvalidInput, NotFound
+from store.errors import AlreadyExists, InvalidInput, NotFound
 
 
 def _check_name(name: str) -> str:

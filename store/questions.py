@@ -13,7 +13,7 @@ from typing import Any
 
 from store.base import StoreBase, utc_now
 from store.records import NewQuestion, Question, Review
-from workbench.errors import InvalidInput, NotFound
+from store.errors import InvalidInput, NotFound
 
 # Fields a review may change, and how they are stored.
 EDITABLE_FIELDS = ("question", "options", "answer_index", "explanation", "status", "flags")

@@ -12,7 +12,7 @@ from typing import Any
 
 from store.base import StoreBase, utc_now
 from store.records import ModelServer
-from workbench.errors import NotFound
+from store.errors import NotFound
 
 LIVE_STATES = ("starting", "ready")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store.base import StoreBase, utc_now
-from workbench.errors import InvalidInput, NotFound
+from store.errors import InvalidInput, NotFound
 
 SPLITS = ("test", "fewshot")
 

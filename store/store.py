@@ -26,5 +26,5 @@ class Store(
     """Open with ``Store(path)``; use as a context manager to close it.
 
     Each method is one transaction; methods take and return dataclasses from
-    ``store.records``. Errors are ``workbench.errors`` types.
+    ``store.records``. Errors are ``store.errors`` types.
     """

@@ -1,37 +1,28 @@
 """Typed errors shown once: the TUI in its error modal, the CLI as one line and exit 1.
 
-Every error says what happened (``title``) and what to do (``hint``).
+The base hierarchy belongs to the store (``store.errors``), the ground floor; the domain
+re-exports it here and extends it with the errors only the domain raises.
 """
 
 from __future__ import annotations
 
+from store.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    StoreVersionError,
+    WorkbenchError,
+)
 
-class WorkbenchError(Exception):
-    """Base of every error a user may see."""
-
-    def __init__(self, title: str, hint: str = "") -> None:
-        super().__init__(title)
-        self.title = title
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.title} {self.hint}".strip() if self.hint else self.title
-
-
-class NotFound(WorkbenchError):
-    """A project, document, question, job, model or snapshot that does not exist."""
-
-
-class AlreadyExists(WorkbenchError):
-    """Creating something whose unique name is taken."""
-
-
-class InvalidInput(WorkbenchError):
-    """Input that fails validation (a question edit, a CSV row, a model spec)."""
-
-
-class StoreVersionError(WorkbenchError):
-    """The store file was written by a newer workbench."""
+__all__ = [
+    "AlreadyExists",
+    "BackendUnavailable",
+    "InvalidInput",
+    "NotFound",
+    "ServiceError",
+    "StoreVersionError",
+    "WorkbenchError",
+]
 
 
 class BackendUnavailable(WorkbenchError):
