@@ -1,9 +1,8 @@
 """The Textual app shell: opens the store, shows the Projects screen, routes to the
-project screens by name, and shows every error the same way."""
+project screens by name (``screens.navigation``), and shows every error the same way."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from screens.navigation import PROJECT_SCREENS, project_screen_class
 from store import Store
 from store.records import Project
 from workbench.errors import WorkbenchError
 from workbench.settings import Settings
 
-# Screens opened for a project: name -> (module, class, key on the dashboard, title).
-PROJECT_SCREENS: dict[str, tuple[str, str, str, str]] = {
-    "documents": ("screens.documents", "DocumentsScreen", "d", "Documents"),
-    "generate": ("screens.generate", "GenerateScreen", "g", "Generate"),
-    "review": ("screens.review", "ReviewScreen", "r", "Review"),
-    "argilla": ("screens.argilla", "ArgillaScreen", "a", "Argilla"),
-    "evaluate": ("screens.evaluate", "EvaluateScreen", "e", "Evaluate"),
-    "leaderboard": ("screens.leaderboard", "LeaderboardScreen", "l", "Leaderboard"),
-    "compare": ("screens.compare", "CompareScreen", "c", "Compare"),
-    "jobs": ("screens.jobs", "JobsScreen", "j", "Jobs"),
-}
+# PROJECT_SCREENS is re-exported: the routing table the app reads, named where it is used.
+__all__ = ["PROJECT_SCREENS", "WorkbenchApp", "open_app_store"]
 
 
 class WorkbenchApp(App[None]):
@@ -68,22 +59,12 @@ class WorkbenchApp(App[None]):
     # -- routing -----------------------------------------------------------------------
     def open_project_screen(self, name: str, project: Project, **kwargs: Any) -> None:
         """Push a project screen by registry name (imported on first use)."""
-        module_name, class_name, _key, title = PROJECT_SCREENS[name]
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            self.notify(f"The {title} screen is not available in this build yet.",
-                        severity="warning")
-            return
-        screen_cls: Any = getattr(module, class_name)
-        self.push_screen(screen_cls(project, **kwargs))
+        self.push_screen(project_screen_class(name)(project, **kwargs))
 
     # -- errors ------------------------------------------------------------------------
     def show_error(self, exc: BaseException, fatal: bool = False) -> None:
         """The one way errors reach the user: a modal with what happened and what to do."""
-        from screens.error_modal import ErrorModal
+        from screens.modals.error_modal import ErrorModal
 
         if isinstance(exc, WorkbenchError):
             title, hint = exc.title, exc.hint
@@ -92,7 +73,7 @@ class WorkbenchApp(App[None]):
         self.push_screen(ErrorModal(title, hint, fatal=fatal))
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
+        from screens.modals.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))

@@ -11,13 +11,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 
+from screens.base import WorkbenchScreen
 from store.records import Project
 from workbench.argilla_sync.launch import start_sync
 from workbench.argilla_sync.overview import LocalView, RemoteView, local_view, remote_view
-from workbench.errors import WorkbenchError
 
 HELP = """\
 The **Argilla** screen syncs this project with an Argilla server, where a team can annotate
@@ -34,7 +33,7 @@ def _when(stamp: str | None) -> str:
     return stamp.replace("T", " ")[:19] + " UTC" if stamp else "never"
 
 
-class ArgillaScreen(Screen[None]):
+class ArgillaScreen(WorkbenchScreen):
     CSS_PATH = "argilla.tcss"
     BINDINGS = [
         Binding("p", "push", "Push"),
@@ -73,7 +72,7 @@ class ArgillaScreen(Screen[None]):
 
     # -- reading -----------------------------------------------------------------------
     def refresh_local(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         self.local = local_view(store, self.project)
         running = self.local.running is not None
         if self._was_running and not running:
@@ -87,7 +86,7 @@ class ArgillaScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="argilla-probe")
     def check_server(self, dataset: str) -> None:
-        remote = remote_view(self.app.settings, dataset)  # type: ignore[attr-defined]
+        remote = remote_view(self.settings, dataset)
         self.app.call_from_thread(self._set_remote, remote)
 
     def _set_remote(self, remote: RemoteView) -> None:
@@ -156,11 +155,8 @@ class ArgillaScreen(Screen[None]):
         self._start("pull")
 
     def _start(self, direction: str) -> None:
-        app = self.app
-        try:
-            job = start_sync(app.store, app.settings, self.project, direction)  # type: ignore[attr-defined]
-        except WorkbenchError as exc:
-            app.show_error(exc)  # type: ignore[attr-defined]
+        job = self.attempt(lambda: start_sync(self.store, self.settings, self.project, direction))
+        if job is None:
             return
         self.notify(f"{direction.capitalize()} started (job {job.id}).")
         self.refresh_local()

@@ -12,13 +12,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
-from screens.question_compare import QuestionCompareModal
+from screens.base import WorkbenchScreen
+from screens.modals.question_compare import QuestionCompareModal
 from store.records import Project
-from workbench.results import compare as cmp
 from workbench.errors import WorkbenchError
+from workbench.results import compare as cmp
 from workbench.results.leaderboard import pct
 
 HELP = """\
@@ -40,7 +40,7 @@ moves between the tables.
 FILTER_KEYS = {"0": None, "1": "both", "2": "only_a", "3": "only_b", "4": "neither"}
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(WorkbenchScreen):
     CSS_PATH = "compare.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         *[Binding(k, f"show('{k}')", cmp.CATEGORY_TITLES.get(v or "", "all"),
@@ -79,7 +79,7 @@ class CompareScreen(Screen[None]):
         yield Footer()
 
     def _models(self) -> list[str]:
-        runs = self.app.store.eval_runs(self.project.id, state="done")  # type: ignore[attr-defined]
+        runs = self.store.eval_runs(self.project.id, state="done")
         return sorted({r.model_name for r in runs}, key=str.casefold)
 
     def on_mount(self) -> None:
@@ -109,7 +109,7 @@ class CompareScreen(Screen[None]):
             return
         try:
             self.result = cmp.compare_models(
-                self.app.store, self.project, self.model_a, self.model_b,  # type: ignore[attr-defined]
+                self.store, self.project, self.model_a, self.model_b,
                 cluster_by=self.cluster_by)
         except WorkbenchError as exc:
             self._show_message(f"{exc.title} {exc.hint}".strip())
@@ -214,18 +214,16 @@ class CompareScreen(Screen[None]):
         index = event.cursor_row
         if not 0 <= index < len(self.outcomes):
             return
-        try:
-            detail = cmp.question_detail(self.app.store, self.result,  # type: ignore[attr-defined]
-                                         self.outcomes[index])
-        except WorkbenchError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+        result, outcome = self.result, self.outcomes[index]
+        detail = self.attempt(lambda: cmp.question_detail(self.store, result, outcome))
+        if detail is None:
             return
-        self.app.push_screen(QuestionCompareModal(detail, self.result.model_a,
-                                                  self.result.model_b), self._after_detail)
+        self.app.push_screen(QuestionCompareModal(detail, result.model_a, result.model_b),
+                             self._after_detail)
 
     def _after_detail(self, question_id: int | None) -> None:
         if question_id is not None:
-            self.app.open_project_screen(  # type: ignore[attr-defined]
+            self.workbench.open_project_screen(
                 "review", self.project, question_id=question_id)
 
 

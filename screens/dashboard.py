@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.app import PROJECT_SCREENS
+from screens.base import WorkbenchScreen
+from screens.navigation import PROJECT_SCREENS
 from store.records import Project
 from workbench.jobs.supervise import format_progress, supervise_jobs
 
@@ -19,7 +19,7 @@ Counts refresh every second while jobs run in the background.
 """
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(WorkbenchScreen):
     DEFAULT_CSS = """
     DashboardScreen #counts { height: auto; padding: 1 1; }
     DashboardScreen #jobs-title { padding: 0 1; margin-top: 1; }
@@ -55,8 +55,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
-        supervise_jobs(store, self.app.settings)  # type: ignore[attr-defined]  # dead ones -> interrupted
+        store = self.store
+        supervise_jobs(store, self.settings)  # dead ones -> interrupted
         s = store.project_stats(self.project.id)
         q = s.questions_by_status
         self.query_one("#counts", Static).update(
@@ -72,4 +72,4 @@ class DashboardScreen(Screen[None]):
             table.add_row(str(job.id), job.kind, job.state, format_progress(job), job.message[:72])
 
     def action_open(self, name: str) -> None:
-        self.app.open_project_screen(name, self.project)  # type: ignore[attr-defined]
+        self.workbench.open_project_screen(name, self.project)

@@ -6,10 +6,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.modals import ConfirmModal, InputModal
+from screens.base import WorkbenchScreen
+from screens.modals.confirm import ConfirmModal, InputModal
 from store import Store
 from store.records import Document, Project
 from workbench.docs import ImportReport, import_paths
@@ -21,7 +21,7 @@ binary, undecodable, too large, already imported). **Enter** shows a document wi
 """
 
 
-class DocumentsScreen(Screen[None]):
+class DocumentsScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("i", "import_path", "Import"),
         Binding("enter", "view", "View"),
@@ -47,7 +47,7 @@ class DocumentsScreen(Screen[None]):
     def refresh_documents(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for d in self.app.store.list_documents(self.project.id):  # type: ignore[attr-defined]
+        for d in self.store.list_documents(self.project.id):
             table.add_row(str(d.id), d.title[:40], d.chunk_count, f"{d.size_bytes:,}", d.encoding,
                           d.language, key=str(d.id))
         if not table.row_count:
@@ -70,8 +70,8 @@ class DocumentsScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def run_import(self, path: str) -> None:
         # A thread gets its own connection; the UI thread's stays free.
-        with Store(self.app.store.path) as store:  # type: ignore[attr-defined]
-            report = import_paths(store, self.project.id, [path], self.app.settings)  # type: ignore[attr-defined]
+        with Store(self.store.path) as store:
+            report = import_paths(store, self.project.id, [path], self.settings)
         self.app.call_from_thread(self.show_report, report)
 
     def show_report(self, report: ImportReport) -> None:
@@ -89,24 +89,24 @@ class DocumentsScreen(Screen[None]):
     def action_view(self) -> None:
         doc_id = self._selected_id()
         if doc_id is not None:
-            self.app.push_screen(DocumentViewScreen(self.app.store.document(doc_id)))  # type: ignore[attr-defined]
+            self.app.push_screen(DocumentViewScreen(self.store.document(doc_id)))
 
     def action_delete(self) -> None:
         doc_id = self._selected_id()
         if doc_id is None:
             return
-        doc = self.app.store.document(doc_id)  # type: ignore[attr-defined]
+        doc = self.store.document(doc_id)
 
         def delete(ok: bool | None) -> None:
             if ok:
-                self.app.store.delete_document(doc_id)  # type: ignore[attr-defined]
+                self.store.delete_document(doc_id)
                 self.refresh_documents()
 
         self.app.push_screen(ConfirmModal(
             f"Delete '{doc.title}' and its {doc.chunk_count} chunks? Its questions stay."), delete)
 
 
-class DocumentViewScreen(Screen[None]):
+class DocumentViewScreen(WorkbenchScreen):
     """One document: its chunks on the left, the selected chunk's text on the right."""
 
     DEFAULT_CSS = """
@@ -129,7 +129,7 @@ class DocumentViewScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.chunks = self.app.store.document_chunks(self.document.id)  # type: ignore[attr-defined]
+        self.chunks = self.store.document_chunks(self.document.id)
         table = self.query_one(DataTable)
         table.add_columns("#", "Offsets")
         for c in self.chunks:

@@ -10,7 +10,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Button,
     DataTable,
@@ -24,6 +23,7 @@ from textual.widgets import (
     Static,
 )
 
+from screens.base import WorkbenchScreen
 from screens.form_fields import int_field
 from store.records import Job, Project
 from workbench.backends.registry import backend_class
@@ -55,7 +55,7 @@ def _score(run: Any, metric: str) -> str:
     return f"{s.value:.3f}" + (f" ± {s.stderr:.3f}" if s.stderr is not None else "")
 
 
-class EvaluateScreen(Screen[None]):
+class EvaluateScreen(WorkbenchScreen):
     CSS_PATH = "evaluate.tcss"
     BINDINGS = [
         Binding("ctrl+s", "start", "Start"),
@@ -68,10 +68,6 @@ class EvaluateScreen(Screen[None]):
         self.project = project
         self.job_id: int | None = None
         self._seen: tuple[Any, ...] | None = None
-
-    @property
-    def store(self) -> Any:
-        return self.app.store  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         models = [m for m in self.store.list_models() if backend_class(m.backend).may_be_scored]
@@ -171,16 +167,12 @@ class EvaluateScreen(Screen[None]):
         bar.update(total=job.progress_total or None, progress=job.progress_done)
 
     # -- actions ---------------------------------------------------------------------------
-    def _int(self, widget_id: str, default: int | None) -> int | None:
-        return int_field(self, widget_id, default)
-
     def action_build_snapshot(self) -> None:
         from workbench.snapshots import build_snapshot
 
-        try:
-            result = build_snapshot(self.store, self.project, self._int("build-fewshot", 0) or 0)
-        except WorkbenchError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+        result = self.attempt(lambda: build_snapshot(
+            self.store, self.project, int_field(self, "build-fewshot", 0) or 0))
+        if result is None:
             return
         select = self.query_one("#snapshot", Select)
         select.set_options(self._snapshot_options())
@@ -196,8 +188,8 @@ class EvaluateScreen(Screen[None]):
         chat = self.query_one("#chat", Select).value
         return RunOptions(
             formulations=formulations_from(str(self.query_one("#formulation", Select).value)),
-            fewshot=self._int("fewshot", 0) or 0, limit=self._int("limit", None),
-            seed=self._int("seed", 0) or 0,
+            fewshot=int_field(self, "fewshot", 0) or 0, limit=int_field(self, "limit", None),
+            seed=int_field(self, "seed", 0) or 0,
             chat_template=None if chat == "auto" else chat == "on",
         )
 
@@ -218,7 +210,7 @@ class EvaluateScreen(Screen[None]):
                                     None if snapshot == NO_SNAPSHOT else snapshot, builtin,
                                     self.options())
         except WorkbenchError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.show_error(exc)
             return
         self.query_one("#job-status", Static).update("Checking the models...")
         self._start_job(request)
@@ -230,7 +222,7 @@ class EvaluateScreen(Screen[None]):
 
         store = Store(self.store.path)  # this thread's own connection
         try:
-            job = start_evaluation(store, self.app.settings, request)  # type: ignore[attr-defined]
+            job = start_evaluation(store, self.settings, request)
         except WorkbenchError as exc:
             self.app.call_from_thread(self._start_failed, exc)
             return
@@ -240,7 +232,7 @@ class EvaluateScreen(Screen[None]):
 
     def _start_failed(self, exc: WorkbenchError) -> None:
         self.query_one("#job-status", Static).update("No evaluation running.")
-        self.app.show_error(exc)  # type: ignore[attr-defined]
+        self.show_error(exc)
 
     def _started(self, job: Job) -> None:
         self.job_id = job.id

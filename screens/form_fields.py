@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import overload
 
+from textual.dom import DOMNode
 from textual.widgets import Input
 
 from workbench.errors import InvalidInput
 
 
-def int_field(screen: Any, widget_id: str, default: int | None) -> int | None:
+@overload
+def int_field(screen: DOMNode, widget_id: str, default: int) -> int: ...
+@overload
+def int_field(screen: DOMNode, widget_id: str, default: None) -> int | None: ...
+
+
+def int_field(screen: DOMNode, widget_id: str, default: int | None) -> int | None:
     """The whole number typed in ``#widget_id``; ``default`` when empty; InvalidInput if not
     a number."""
     text = screen.query_one(f"#{widget_id}", Input).value.strip()

@@ -10,7 +10,6 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Button,
     Footer,
@@ -22,6 +21,7 @@ from textual.widgets import (
     Static,
 )
 
+from screens.base import WorkbenchScreen
 from screens.form_fields import int_field
 from store.records import Project
 from workbench.backends.registry import check_model
@@ -38,7 +38,7 @@ many outputs rejected: that is expected, rejections are kept with their reasons.
 """
 
 
-class GenerateScreen(Screen[None]):
+class GenerateScreen(WorkbenchScreen):
     CSS_PATH = "generate.tcss"
     BINDINGS = [
         Binding("ctrl+s", "start", "Start"),
@@ -50,7 +50,7 @@ class GenerateScreen(Screen[None]):
         self.project = project
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         docs = store.list_documents(self.project.id)
         models = store.list_models()
         try:
@@ -93,7 +93,7 @@ class GenerateScreen(Screen[None]):
             status.update("[b red]Choose a model.[/]")
             return
         try:
-            check_model(self.app.store.model(str(name)), self.app.settings)  # type: ignore[attr-defined]
+            check_model(self.store.model(str(name)), self.settings)
         except WorkbenchError as exc:
             status.update(f"[b red]{exc.title}[/]\n{exc.hint}")
             return
@@ -101,12 +101,12 @@ class GenerateScreen(Screen[None]):
 
     def update_plan(self) -> None:
         docs = self.query_one("#documents", SelectionList)
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         chosen = list(docs.selected)
         chunks = len(store.project_chunks(self.project.id, chosen)) if chosen else 0
         try:
-            limit = self._int("limit-chunks", None)
-            per = self._int("per-chunk", 1)
+            limit = int_field(self, "limit-chunks", None)
+            per = int_field(self, "per-chunk", 1)
         except InvalidInput:
             return
         if limit is not None:
@@ -123,9 +123,6 @@ class GenerateScreen(Screen[None]):
         self.update_plan()
 
     # -- starting --------------------------------------------------------------------------
-    def _int(self, widget_id: str, default: int | None) -> int | None:
-        return int_field(self, widget_id, default)
-
     def request(self) -> GenerationRequest:
         """The form as a request (InvalidInput for a bad field)."""
         model = self.query_one("#model", Select).value
@@ -135,9 +132,9 @@ class GenerateScreen(Screen[None]):
         return GenerationRequest(
             project=self.project.name,
             model=None if model is Select.BLANK else str(model),
-            per_chunk=self._int("per-chunk", 1) or 1,
-            limit_chunks=self._int("limit-chunks", None),
-            seed=self._int("seed", 0) or 0,
+            per_chunk=int_field(self, "per-chunk", 1) or 1,
+            limit_chunks=int_field(self, "limit-chunks", None),
+            seed=int_field(self, "seed", 0) or 0,
             document_ids=chosen,
         )
 
@@ -146,11 +143,9 @@ class GenerateScreen(Screen[None]):
             self.action_start()
 
     def action_start(self) -> None:
-        try:
-            job = start_generation(self.app.store, self.app.settings, self.request())  # type: ignore[attr-defined]
-        except WorkbenchError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+        job = self.attempt(lambda: start_generation(self.store, self.settings, self.request()))
+        if job is None:
             return
         self.notify(f"Generation job {job.id} started.")
         self.app.pop_screen()
-        self.app.open_project_screen("jobs", self.project, job_id=job.id)  # type: ignore[attr-defined]
+        self.workbench.open_project_screen("jobs", self.project, job_id=job.id)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ListItem, ListView, ProgressBar, Static
 
+from screens.base import WorkbenchScreen
 from store.records import Job, Project
 from workbench.errors import WorkbenchError
 from workbench.jobs.launch import cancel_job, resume_job
@@ -62,7 +62,7 @@ class JobRow(ListItem):
         self.query_one(".job-message", Label).update(text)
 
 
-class JobsScreen(Screen[None]):
+class JobsScreen(WorkbenchScreen):
     CSS_PATH = "jobs.tcss"
     BINDINGS = [
         Binding("c", "cancel", "Cancel"),
@@ -94,8 +94,8 @@ class JobsScreen(Screen[None]):
     # -- reading ---------------------------------------------------------------------------
     def refresh_jobs(self) -> None:
         """Re-read the project's jobs; update rows in place so the selection stays."""
-        store = self.app.store  # type: ignore[attr-defined]
-        supervise_jobs(store, self.app.settings)  # type: ignore[attr-defined]
+        store = self.store
+        supervise_jobs(store, self.settings)
         jobs = store.list_jobs(self.project.id)
         view = self.query_one("#jobs", ListView)
         rows = {row.job.id: row for row in view.query(JobRow)}
@@ -144,7 +144,7 @@ class JobsScreen(Screen[None]):
         job = self.selected_job()
         if job is None:
             return
-        store, settings = self.app.store, self.app.settings  # type: ignore[attr-defined]
+        store, settings = self.store, self.settings
         try:
             if what == "resume":
                 resume_job(store, settings, job.id)
@@ -153,7 +153,7 @@ class JobsScreen(Screen[None]):
                 cancel_job(store, settings, job.id, force=force)
                 self.notify(f"Job {job.id}: {'killed' if force else 'asked to stop'}.")
         except WorkbenchError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.show_error(exc)
         self.refresh_jobs()
 
     def action_cancel(self) -> None:

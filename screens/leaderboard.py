@@ -15,16 +15,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from screens.cell_history import CellHistoryModal
-from screens.modals import InputModal
+from screens.base import WorkbenchScreen
+from screens.modals.cell_history import CellHistoryModal
+from screens.modals.confirm import InputModal
 from screens.widgets.score_grid import GridCell, GridColumn, ScoreGrid
 from store.records import Project
-from workbench.results import leaderboard as lb
 from workbench.errors import WorkbenchError
+from workbench.results import leaderboard as lb
 
 HELP = """\
 The **leaderboard** shows every model's latest finished run on every task: accuracy in
@@ -50,7 +50,7 @@ MODEL_COLUMN_MAX = 40  # longer model names are cut (the detail line shows them 
 MISSING = GridCell("–", "dim")  # no finished run of the model on the task
 
 
-class LeaderboardScreen(Screen[None]):
+class LeaderboardScreen(WorkbenchScreen):
     CSS_PATH = "leaderboard.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sort", "Sort"),
@@ -99,11 +99,11 @@ class LeaderboardScreen(Screen[None]):
         """Read the runs and compute every statistic (paired tests included) off the event
         loop; the screen then only fills the table."""
         try:
-            data = lb.load_leaderboard_data(self.app.store, self.project,  # type: ignore[attr-defined]
+            data = lb.load_leaderboard_data(self.store, self.project,
                                             cluster_by=self.cluster_by)
             board = self._build(data)
         except WorkbenchError as exc:
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.show_error, exc)
             return
         self.app.call_from_thread(self._loaded, data, board)
 
@@ -273,10 +273,9 @@ class LeaderboardScreen(Screen[None]):
             self.notify("Select a task cell to see its history.", severity="warning")
             return
         assert column is not None
-        try:
-            points = lb.cell_history(self.app.store, self.data, model, column)  # type: ignore[attr-defined]
-        except WorkbenchError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+        data = self.data
+        points = self.attempt(lambda: lb.cell_history(self.store, data, model, column))
+        if points is None:
             return
         self.app.push_screen(CellHistoryModal(model, column, points))
 
@@ -352,12 +351,12 @@ class LeaderboardScreen(Screen[None]):
             if a is None or a == b:
                 self.notify("Mark two models with space, then press c.", severity="warning")
                 return
-        self.app.open_project_screen("compare", self.project, model_a=a, model_b=b)  # type: ignore[attr-defined]
+        self.workbench.open_project_screen("compare", self.project, model_a=a, model_b=b)
 
     def action_export(self, fmt: str) -> None:
         if self.board is None:
             return
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.settings
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         path = settings.exports_dir / f"leaderboard-{self.project.name}-{stamp}.{fmt}"
         try:
@@ -372,7 +371,7 @@ class LeaderboardScreen(Screen[None]):
                 text = json.dumps(lb.to_json(self.board), indent=2, default=str) + "\n"
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            self.app.show_error(WorkbenchError(  # type: ignore[attr-defined]
+            self.show_error(WorkbenchError(
                 f"Could not write {path}: {exc.strerror or exc}.",
                 "Check that the exports folder is writable."))
             return

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.modals import ConfirmModal, InputModal
+from screens.base import WorkbenchScreen
+from screens.modals.confirm import ConfirmModal, InputModal
 from store.records import Project
-from workbench.errors import WorkbenchError
 
 HELP = """\
 The **Projects** screen lists every project in the store. A project holds documents,
@@ -19,7 +18,7 @@ Arrow keys move; **Enter** opens the project's dashboard.
 """
 
 
-class ProjectsScreen(Screen[None]):
+class ProjectsScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("n", "new", "New"),
@@ -44,7 +43,7 @@ class ProjectsScreen(Screen[None]):
         self.refresh_projects()
 
     def refresh_projects(self, select: str | None = None) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         table = self.query_one(DataTable)
         current = select or self._selected_name()
         table.clear()
@@ -67,7 +66,7 @@ class ProjectsScreen(Screen[None]):
 
     def _selected(self) -> Project | None:
         name = self._selected_name()
-        return None if name is None else self.app.store.project(name)  # type: ignore[attr-defined]
+        return None if name is None else self.store.project(name)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
@@ -83,10 +82,8 @@ class ProjectsScreen(Screen[None]):
         def create(name: str | None) -> None:
             if not name:
                 return
-            try:
-                project = self.app.store.create_project(name)  # type: ignore[attr-defined]
-            except WorkbenchError as exc:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+            project = self.attempt(lambda: self.store.create_project(name))
+            if project is None:
                 return
             self.refresh_projects(select=project.name)
             self.notify(f"Created project '{project.name}'.")
@@ -101,10 +98,8 @@ class ProjectsScreen(Screen[None]):
         def rename(new_name: str | None) -> None:
             if not new_name or new_name == project.name:
                 return
-            try:
-                renamed = self.app.store.rename_project(project.name, new_name)  # type: ignore[attr-defined]
-            except WorkbenchError as exc:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+            renamed = self.attempt(lambda: self.store.rename_project(project.name, new_name))
+            if renamed is None:
                 return
             self.refresh_projects(select=renamed.name)
 
@@ -114,11 +109,11 @@ class ProjectsScreen(Screen[None]):
         project = self._selected()
         if project is None:
             return
-        stats = self.app.store.project_stats(project.id)  # type: ignore[attr-defined]
+        stats = self.store.project_stats(project.id)
 
         def delete(confirmed: bool | None) -> None:
             if confirmed:
-                self.app.store.delete_project(project.name)  # type: ignore[attr-defined]
+                self.store.delete_project(project.name)
                 self.refresh_projects()
                 self.notify(f"Deleted project '{project.name}'.")
 

@@ -7,18 +7,17 @@ Thin by design: the rules live in ``workbench.review``, the reads in
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from screens.base import WorkbenchScreen
+from screens.modals.review_discard import DiscardModal
+from screens.modals.review_filter import FilterModal
 from screens.widgets.review_card import STATUS_STYLES, QuestionCard
-from screens.widgets.review_discard import DiscardModal
 from screens.widgets.review_editor import QuestionEditor
-from screens.widgets.review_filter import FilterModal
 from screens.widgets.review_footer import TwoRowFooter
 from screens.widgets.review_passage import PassageView
 from store import QuestionFilter
@@ -108,7 +107,7 @@ _DECISION_ACTIONS = {"accept", "answer", "discard", "edit"}
 _NAVIGATION_ACTIONS = {"skip", "previous", "next", "first_pending", "search", "filter", "undo"}
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(WorkbenchScreen):
     CSS_PATH = "review.tcss"
     BINDINGS = _bindings()
 
@@ -126,12 +125,8 @@ class ReviewScreen(Screen[None]):
         self._first_resume = True
 
     @property
-    def store(self) -> Any:
-        return self.app.store  # type: ignore[attr-defined]
-
-    @property
     def reviewer(self) -> str:
-        return str(self.app.settings.reviewer)  # type: ignore[attr-defined]
+        return str(self.settings.reviewer)
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -403,6 +398,7 @@ class ReviewScreen(Screen[None]):
         status_change = review.changes.get("status")
         if status_change:
             self._status_moved(status_change[0], status_change[1])
+        assert review.undoes_review_id is not None  # an undo always names what it undid
         undone = self.store.review(review.undoes_review_id).action
         self.show_question(review.question_id)
         self._say(f"Undid {undone} of #{review.question_id} (now {review.status_after}).")
@@ -446,7 +442,7 @@ class ReviewScreen(Screen[None]):
                   else f"All {self.view_total:,} questions.")
 
     def action_search(self) -> None:
-        from screens.modals import InputModal
+        from screens.modals.confirm import InputModal
 
         def done(text: str | None) -> None:
             if text is not None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from store.base import StoreBase, utc_now
-from store.records import Chunk, ChunkSpan, Document, NewDocument
 from store.errors import NotFound
+from store.records import Chunk, ChunkSpan, Document, NewDocument
 
 
 class DocumentsMixin(StoreBase):

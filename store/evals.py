@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from store.base import StoreBase, utc_now
-from store.records import EvalRun, SampleResult, Score
 from store.errors import NotFound
+from store.records import EvalRun, SampleResult, Score
 
 
 class EvalsMixin(StoreBase):

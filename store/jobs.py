@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from store.base import StoreBase, utc_now
-from store.records import ACTIVE_JOB_STATES, Job
 from store.errors import NotFound
+from store.records import ACTIVE_JOB_STATES, Job
 
 
 class JobsMixin(StoreBase):

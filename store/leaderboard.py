@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from store.base import StoreBase
-from store.records import SampleResult
 from store.errors import InvalidInput
+from store.records import SampleResult
 
 CLUSTER_BY = ("passage", "document")
 

@@ -7,8 +7,8 @@ import sqlite3
 from typing import Any
 
 from store.base import StoreBase, utc_now
-from store.records import Model
 from store.errors import AlreadyExists, NotFound
+from store.records import Model
 
 
 class ModelsMixin(StoreBase):

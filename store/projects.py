@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from store.base import StoreBase, utc_now
-from store.records import QUESTION_STATUSES, Project, ProjectStats
 from store.errors import AlreadyExists, InvalidInput, NotFound
+from store.records import QUESTION_STATUSES, Project, ProjectStats
 
 
 def _check_name(name: str) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from store.base import StoreBase, utc_now
-from store.records import NewQuestion, Question, Review
 from store.errors import InvalidInput, NotFound
+from store.records import NewQuestion, Question, Review
 
 # Fields a review may change, and how they are stored.
 EDITABLE_FIELDS = ("question", "options", "answer_index", "explanation", "status", "flags")

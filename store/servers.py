@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from store.base import StoreBase, utc_now
-from store.records import ModelServer
 from store.errors import NotFound
+from store.records import ModelServer
 
 LIVE_STATES = ("starting", "ready")
 

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, SelectionList
 
 from screens.app import WorkbenchApp
-from screens.error_modal import ErrorModal
+from screens.modals.error_modal import ErrorModal
 from screens.evaluate import NO_SNAPSHOT, EvaluateScreen
 from store import Store
 from store.records import Project

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from screens.app import WorkbenchApp
-from screens.error_modal import ErrorModal
+from screens.modals.error_modal import ErrorModal
 from screens.generate import GenerateScreen
 from screens.jobs import JobRow, JobsScreen
 from store import Store

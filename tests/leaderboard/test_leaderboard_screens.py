@@ -215,7 +215,7 @@ async def test_compare_screen_warns_breaks_down_and_drills_in(settings, runs, pr
         questions_table.focus()
         await pilot.press("enter")
         await pilot.pause()
-        from screens.question_compare import QuestionCompareModal
+        from screens.modals.question_compare import QuestionCompareModal
 
         modal = app.screen
         assert isinstance(modal, QuestionCompareModal)

@@ -5,8 +5,8 @@ from pathlib import Path
 from screens.app import WorkbenchApp
 from screens.dashboard import DashboardScreen
 from screens.documents import DocumentsScreen, DocumentViewScreen
-from screens.error_modal import ErrorModal
-from screens.help import HelpScreen
+from screens.modals.error_modal import ErrorModal
+from screens.modals.help import HelpScreen
 from screens.projects import ProjectsScreen
 from workbench.demo import corpus_dir
 

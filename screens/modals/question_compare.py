@@ -57,7 +57,7 @@ class QuestionCompareModal(ModalScreen[int | None]):
             letter = "ABCDEFGHIJ"[i] if i < 10 else str(i)
             mark = ("✓" if i == d.gold_index else " ")
             text = d.options[i] if i < len(d.options) else ""
-            cells = [f"{mark}{letter}", text]
+            cells: list[str | Text] = [f"{mark}{letter}", text]
             for sample, probs in ((o.a, probs_a), (o.b, probs_b)):
                 if i < len(sample.logprobs):
                     chosen = i == sample.prediction_index

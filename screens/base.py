@@ -1,0 +1,56 @@
+"""The base of every workbench screen: typed access to the app's store and settings, and
+the one way an error reaches the user.
+
+Where an error shows (the one rule): a form field's own validation shows inline, next to
+the field (the Generate screen's model check, the Review editor's refused edit, the
+Review and Compare screens' own message line for input the user fixes with the next
+key); everything else goes to the error modal through :meth:`WorkbenchScreen.show_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from textual.screen import Screen
+
+from store import Store
+from workbench.errors import WorkbenchError
+from workbench.settings import Settings
+
+if TYPE_CHECKING:
+    from screens.app import WorkbenchApp
+
+T = TypeVar("T")
+
+
+class WorkbenchScreen(Screen[None]):
+    """A full screen of the workbench: ``store``, ``settings`` and ``show_error``, typed."""
+
+    @property
+    def workbench(self) -> WorkbenchApp:
+        """The running app, typed (Textual types ``self.app`` as a plain ``App``)."""
+        return cast("WorkbenchApp", self.app)
+
+    @property
+    def store(self) -> Store:
+        """The app's open store (a screen is only shown once the store is open)."""
+        store = self.workbench.store
+        assert store is not None, "screens are only shown once the store is open"
+        return store
+
+    @property
+    def settings(self) -> Settings:
+        return self.workbench.settings
+
+    def show_error(self, exc: BaseException) -> None:
+        """Show ``exc`` in the error modal (what happened, what to do)."""
+        self.workbench.show_error(exc)
+
+    def attempt(self, call: Callable[[], T]) -> T | None:
+        """``call()``; on a WorkbenchError, None after showing it in the error modal."""
+        try:
+            return call()
+        except WorkbenchError as exc:
+            self.show_error(exc)
+            return None

@@ -1,0 +1,1 @@
+"""Dialogs: every ModalScreen of the app, one file each."""
