@@ -93,11 +93,22 @@ def probe(endpoint: Endpoint, timeout: float = 10.0, fresh: bool = False) -> Ser
                 raise
             supported, detail = False, f"its completions endpoint refused echo + logprobs: {exc.detail}"
         except ServiceError as exc:
+            if "(HTTP 500:" in exc.title:
+                # It is up (it listed the model) and answered each try with a server error:
+                # it cannot do echo + logprobs (llama.cpp's server fails so without logits_all).
+                supported = False
+                detail = f"its completions endpoint failed on echo + logprobs: {exc.title}"
+                return _remember(key, listing, entry, supported, detail, version)
             raise ServiceError(
                 f"The server at {endpoint.url} lists '{endpoint.model}' but did not answer a "
                 f"one-token completion ({exc.title}).",
                 "It may still be loading or overloaded: try again in a minute; see the "
                 "server's log.") from None
+    return _remember(key, listing, entry, supported, detail, version)
+
+
+def _remember(key: tuple[str, str, bool], listing: Any, entry: dict[str, Any], supported: bool,
+              detail: str, version: str | None) -> ServerFacts:
     max_len = entry.get("max_model_len")
     facts = ServerFacts(models=tuple(str(m.get("id")) for m in listing.get("data") or []),
                         max_model_len=int(max_len) if isinstance(max_len, int) else None,
