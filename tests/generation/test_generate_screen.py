@@ -21,10 +21,13 @@ from workbench.settings import Settings
 
 
 async def test_unavailable_backend_is_shown_and_refused(
-    settings: Settings, store: Store, corpus_project: Project
+    settings: Settings, store: Store, corpus_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.add_model("big-gpu", "vllm", "/models/big")
-    # vLLM absent here whatever this machine has (WORKBENCH_VLLM is the switch).
+    # vLLM absent here whatever this machine has (WORKBENCH_VLLM is the switch, in the
+    # settings and in the environment). With vLLM present, generation through it is tested
+    # in tests/evaluation/test_managed_vllm.py.
+    monkeypatch.delenv("WORKBENCH_VLLM", raising=False)
     app = WorkbenchApp(replace(settings, vllm_command=None))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -39,7 +39,10 @@ def run_in_process(store: Store, settings: Settings, req: GenerationRequest) -> 
 def test_unavailable_models_fail_before_a_job_starts(
     store: Store, settings: Settings, corpus_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # vLLM absent here whatever this machine has (WORKBENCH_VLLM is the switch).
+    # vLLM absent here whatever this machine has (WORKBENCH_VLLM is the switch, in the
+    # settings and in the environment a job process would read). Generation through a
+    # present vLLM (a managed server) is tested in tests/evaluation/test_managed_vllm.py.
+    monkeypatch.delenv("WORKBENCH_VLLM", raising=False)
     settings = replace(settings, vllm_command=None, openai_base_url=None)
     store.add_model("big-gpu", "vllm", "/models/big")
     store.add_model("remote", "openai", "gpt-4o-mini")
