@@ -13,8 +13,8 @@ from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 
-from workbench.results import stats
 from workbench.errors import InvalidInput
+from workbench.results import stats
 
 
 def _random_binary(seed: int, n: int, p: float) -> list[float]:
@@ -45,32 +45,52 @@ def test_z95_is_the_normal_quantile():
 
 
 def test_clustered_stderr_by_hand():
-    # mean 0.5, residuals (.5, .5, -.5, -.5); iid var 1/12; within-cluster cross terms
-    # 2 * (.5 * .5) per cluster -> 1.0 / n^2 = 1/16; clustered var 7/48.
+    # mean 0.5, residuals (.5, .5, -.5, -.5); iid var 1/12. Cluster sums of residuals 1 and
+    # -1: sandwich (1 + 1) / 4^2 = 1/8; CR1 factor C/(C-1) = 2 with two clusters: 1/4.
     acc = stats.accuracy([1, 1, 0, 0], ["a", "a", "b", "b"])
     assert acc.stderr == pytest.approx(math.sqrt(1 / 12))
-    assert acc.clustered_stderr == pytest.approx(math.sqrt(7 / 48))
+    assert acc.clustered_stderr == pytest.approx(0.5)
     assert acc.clusters == 2
     assert acc.widened
-    assert acc.design_effect == pytest.approx((7 / 48) / (1 / 12))
+    assert acc.design_effect == pytest.approx(3.0)
 
 
-def test_clustered_stderr_against_statsmodels_cluster_robust_ols():
-    rng = random.Random(7)
-    clusters = [rng.randrange(30) for _ in range(300)]
+def _clustered_scores(seed: int, n: int, passages: int) -> tuple[list[float], list[int]]:
+    rng = random.Random(seed)
+    clusters = [rng.randrange(passages) for _ in range(n)]
     # questions of one passage share a difficulty, so they correlate
     difficulty = {c: rng.random() for c in set(clusters)}
-    xs = [1.0 if rng.random() < difficulty[c] else 0.0 for c in clusters]
+    return [1.0 if rng.random() < difficulty[c] else 0.0 for c in clusters], clusters
+
+
+def test_clustered_stderr_is_statsmodels_cr1():
+    xs, clusters = _clustered_scores(7, 300, 30)
     n = len(xs)
+    # statsmodels' CR1 is G/(G-1) * (N-1)/(N-K) times the sandwich; for a mean K = 1.
     fit = sm.OLS(np.array(xs), np.ones((n, 1))).fit(
-        cov_type="cluster", cov_kwds={"groups": np.array(clusters), "use_correction": False})
-    sandwich = float(fit.bse[0]) ** 2  # (1/n^2) sum_c (sum_i e_i)^2
-    e = np.array(xs) - np.mean(xs)
-    # Miller's formula keeps the iid term with n-1: it exceeds the sandwich by this much.
-    expected = sandwich + float(np.sum(e**2)) * (1 / ((n - 1) * n) - 1 / n**2)
+        cov_type="cluster", cov_kwds={"groups": np.array(clusters), "use_correction": True})
     acc = stats.accuracy(xs, clusters)
-    assert acc.clustered_stderr == pytest.approx(math.sqrt(expected), rel=1e-12)
+    assert acc.clustered_stderr == pytest.approx(float(fit.bse[0]), rel=1e-12)
+    assert acc.clusters == len(set(clusters))
     assert acc.widened
+
+
+def test_unlabelled_questions_are_clusters_of_their_own_in_cr1():
+    xs, clusters = _clustered_scores(8, 60, 6)
+    labels: list[object] = [c if i % 3 else None for i, c in enumerate(clusters)]
+    groups = [c if c is not None else f"own-{i}" for i, c in enumerate(labels)]
+    fit = sm.OLS(np.array(xs), np.ones((60, 1))).fit(
+        cov_type="cluster", cov_kwds={"groups": np.array(groups), "use_correction": True})
+    acc = stats.accuracy(xs, labels)
+    assert acc.clusters == len(set(groups))
+    assert acc.clustered_stderr == pytest.approx(float(fit.bse[0]), rel=1e-12)
+
+
+def test_a_single_cluster_has_no_clustered_error():
+    acc = stats.accuracy([1, 0, 1, 1], ["p"] * 4)
+    assert acc.clustered_stderr is None and acc.clusters == 1
+    assert acc.best_stderr == acc.stderr
+    assert stats.few_clusters(acc.clusters)
 
 
 def test_singleton_and_missing_clusters_change_nothing():
@@ -97,31 +117,101 @@ def test_bad_inputs_raise_clear_errors():
         stats.paired_difference([1, 0], [1])
     with pytest.raises(InvalidInput):
         stats.pooled_average([])
+    with pytest.raises(InvalidInput):
+        stats.pooled_average([stats.accuracy([1, 0])], ["a", "b"])
 
 
 # -- averages over tasks ----------------------------------------------------------------------
-def test_pooled_average_is_not_the_average_of_errors():
-    a = stats.Accuracy(0.6, 0.03, 100)
-    b = stats.Accuracy(0.8, 0.04, 100)
-    pooled = stats.pooled_average([a, b])
-    assert pooled.value == pytest.approx(0.7)
-    assert pooled.stderr == pytest.approx(0.025)  # sqrt(.03^2 + .04^2) / 2, not 0.035
-    assert pooled.tasks == 2
+def _stacked_reference(tasks: list[tuple[list[float], list[str]]]) -> float:
+    """Standard error of the unweighted mean of the task means, computed on the stacked data:
+    statsmodels' cluster-robust OLS of every score on task dummies (clusters: the labels,
+    shared across tasks), its plain sandwich (no correction), then our stated convention:
+    each task's residuals carry its own CR1 factor sqrt(C_t / (C_t - 1))."""
+    y = np.concatenate([np.array(xs) for xs, _ in tasks])
+    t = len(tasks)
+    x = np.zeros((len(y), t))
+    row = 0
+    for j, (xs, _) in enumerate(tasks):
+        x[row:row + len(xs), j] = 1
+        row += len(xs)
+    groups = np.array([c for _, cs in tasks for c in cs])
+    fit = sm.OLS(y, x).fit(cov_type="cluster",
+                           cov_kwds={"groups": groups, "use_correction": False})
+    factors = np.array([math.sqrt(len(set(cs)) / (len(set(cs)) - 1)) for _, cs in tasks])
+    w = factors / t
+    return math.sqrt(float(w @ np.asarray(fit.cov_params()) @ w))
 
 
-def test_pooled_average_of_a_task_with_itself_keeps_its_error():
+def test_pooled_average_of_a_task_with_itself_keeps_its_clustered_error():
+    xs, clusters = _clustered_scores(5, 120, 15)
+    acc = stats.accuracy(xs, clusters)
+    pooled = stats.pooled_average([acc, acc], ["snap", "snap"])
+    assert pooled.value == pytest.approx(acc.value)
+    # not sqrt((V_clustered + V_iid) / 2): the covariance is clustered too
+    assert pooled.stderr == pytest.approx(acc.clustered_stderr, rel=1e-12)
+    assert pooled.clusters == 15
+    assert pooled.stderr == pytest.approx(
+        _stacked_reference([(xs, clusters), (xs, clusters)]), rel=1e-12)
+
+
+def test_pooled_average_of_disjoint_tasks():
+    xs, cx = _clustered_scores(6, 80, 12)
+    ys, cy = _clustered_scores(9, 50, 8)
+    cy = [f"other-{c}" for c in cy]
+    a, b = stats.accuracy(xs, cx), stats.accuracy(ys, cy)
+    pooled = stats.pooled_average([a, b])  # questions of their own
+    assert pooled.value == pytest.approx((a.value + b.value) / 2)
+    assert pooled.stderr == pytest.approx(_stacked_reference([(xs, cx), (ys, cy)]), rel=1e-12)
+    # with nothing shared it is the root of the summed task variances, halved
+    assert pooled.stderr == pytest.approx(
+        math.sqrt(a.clustered_stderr**2 + b.clustered_stderr**2) / 2, rel=1e-12)
+    assert pooled.clusters == 20
+
+
+def test_pooled_average_of_tasks_sharing_clusters():
+    # two tasks on different questions drawn from the same 10 passages, one snapshot
+    xs, cx = _clustered_scores(10, 90, 10)
+    rng = random.Random(11)
+    ys = [x if rng.random() < 0.8 else 1 - x for x in xs[:70]]  # correlated with task one
+    cy = cx[:70]
+    a = stats.accuracy(xs, cx, keys=[f"x{i}" for i in range(90)])
+    b = stats.accuracy(ys, cy, keys=[f"y{i}" for i in range(70)])
+    pooled = stats.pooled_average([a, b], ["snap", "snap"])
+    assert pooled.stderr == pytest.approx(_stacked_reference([(xs, cx), (ys, cy)]), rel=1e-12)
+    # one cluster set, so statsmodels' own CR1 applies once its (N-1)/(N-K) is taken out
+    assert set(cy) == set(cx)
+    n = 160
+    dummies = np.eye(2)[[0] * 90 + [1] * 70]
+    fit = sm.OLS(np.concatenate([xs, ys]), dummies).fit(
+        cov_type="cluster", cov_kwds={"groups": np.array(cx + cy), "use_correction": True})
+    v = np.asarray(fit.cov_params()) / ((n - 1) / (n - 2))
+    assert pooled.stderr == pytest.approx(math.sqrt(float(np.full(2, 0.5) @ v @ np.full(2, 0.5))),
+                                          rel=1e-12)
+    independent = math.sqrt(a.clustered_stderr**2 + b.clustered_stderr**2) / 2
+    assert pooled.stderr > independent  # positively correlated through their passages
+
+
+def test_pooled_average_without_clusters_uses_questions():
     xs = _random_binary(5, 80, 0.55)
     acc = stats.accuracy(xs)
-    same = dict(enumerate(xs))
-    cov = stats.covariance_of_means(same, same)
-    assert cov == pytest.approx(acc.stderr**2)
-    pooled = stats.pooled_average([acc, acc], {(0, 1): cov})
-    assert pooled.value == pytest.approx(acc.value)
-    assert pooled.stderr == pytest.approx(acc.stderr)
+    pooled = stats.pooled_average([acc, acc], ["snap", "snap"])
+    assert pooled.stderr == pytest.approx(scipy.stats.sem(xs))
+    assert pooled.clusters is None
+    alone = stats.pooled_average([acc, acc])  # not known to share: independent
+    assert alone.stderr == pytest.approx(scipy.stats.sem(xs) / math.sqrt(2))
 
 
-def test_covariance_of_tasks_without_shared_questions_is_zero():
-    assert stats.covariance_of_means({1: 1.0, 2: 0.0}, {3: 1.0, 4: 0.0}) == 0.0
+def test_pooled_difference_of_identical_tasks_keeps_the_clustered_error():
+    a, clusters = _clustered_scores(12, 100, 10)
+    rng = random.Random(13)
+    b = [x if rng.random() < 0.7 else 1 - x for x in a]
+    d = stats.paired_difference(a, b, clusters)
+    pooled = stats.pooled_difference([d, d], ["s", "s"])
+    assert pooled.stderr == pytest.approx(d.clustered_stderr, rel=1e-12)
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    assert pooled.stderr == pytest.approx(
+        _stacked_reference([(diffs, clusters), (diffs, clusters)]), rel=1e-12)
+    assert pooled.test.name == "clustered z-test" and pooled.clusters == 10
 
 
 # -- paired difference and McNemar ------------------------------------------------------------
@@ -136,9 +226,7 @@ def test_paired_difference_against_scipy():
     assert d.correlation == pytest.approx(scipy.stats.pearsonr(a, b)[0])
     assert d.both + d.only_a + d.only_b + d.neither == 200
     assert d.only_a == sum(1 for x, y in zip(a, b, strict=True) if x and not y)
-    lo, hi = d.interval
-    assert (lo + hi) / 2 == pytest.approx(d.difference)
-    assert hi - lo == pytest.approx(2 * stats.Z95 * d.stderr)
+    assert d.test.name.startswith("McNemar")  # binary, no clusters
 
 
 def test_mcnemar_chi_square_matches_statsmodels():
@@ -194,14 +282,82 @@ def test_paired_difference_of_continuous_scores_uses_a_z_test():
     assert d.test.p_value == pytest.approx(2 * scipy.stats.norm.sf(abs(z)))
 
 
-def test_clustered_paired_stderr():
+def test_clustered_paired_difference_by_hand():
     a = [1, 1, 1, 1, 0, 0]
     b = [0, 0, 1, 1, 0, 0]
     clusters = ["p", "p", "q", "q", "r", "r"]
     d = stats.paired_difference(a, b, clusters)
-    assert d.clustered_stderr == pytest.approx(
-        stats.clustered_stderr([x - y for x, y in zip(a, b, strict=True)], clusters))
+    # differences (1, 1, 0, 0, 0, 0), mean 1/3; cluster sums of residuals 4/3, -2/3, -2/3:
+    # sandwich (16 + 4 + 4) / 9 / 36 = 2/27, CR1 x 3/2 = 1/9, so the clustered SE is 1/3.
+    # i.i.d.: residual squares 4/3 over 6 * 5 = 2/45; design effect 2.5 > 1.
+    assert d.clustered_stderr == pytest.approx(1 / 3)
+    assert d.stderr == pytest.approx(math.sqrt(2 / 45))
+    assert d.clusters == 3
     assert d.best_stderr == d.clustered_stderr
+    # clustering matters, so the test is the z-test on the clustered SE: z = 1
+    assert d.test.name == "clustered z-test"
+    assert d.test.statistic == pytest.approx(1.0)
+    assert d.test.p_value == pytest.approx(2 * scipy.stats.norm.sf(1.0))
+    assert d.interval == pytest.approx((1 / 3 - stats.Z95 / 3, 1 / 3 + stats.Z95 / 3))
+    assert not d.significant
+
+
+def test_mcnemar_on_clustered_data_that_clustering_does_not_widen():
+    # every discordant pair alone in its cluster: design effect <= 1, McNemar stays
+    a = [1] * 9 + [0] * 3 + [1] * 10
+    b = [0] * 9 + [1] * 3 + [1] * 10
+    d = stats.paired_difference(a, b, [f"c{i}" for i in range(22)])
+    assert d.design_effect == pytest.approx(1.0)
+    assert d.test.name == "McNemar mid-p"
+    assert d.test.p_value == pytest.approx(378 / 4096)  # mid-p of b=9, c=3, by hand
+
+
+def _mid_p_two_sided(b: int, m: int, pi: float) -> float:
+    """Two-sided mid-p of Binomial(m, pi) at b, from scipy.stats (independent of ours)."""
+    dist = scipy.stats.binom(m, pi)
+    lower = dist.cdf(b) - dist.pmf(b) / 2
+    upper = dist.sf(b) + dist.pmf(b) / 2
+    return min(1.0, 2 * min(lower, upper))
+
+
+def test_mcnemar_interval_is_the_mid_p_test_inverted():
+    # b=9, c=3 of n=40: brute force over the share pi = P(only A | discordant)
+    grid = np.linspace(0.0, 1.0, 200_001)
+    kept = [pi for pi in grid if _mid_p_two_sided(9, 12, pi) >= 0.05]
+    lo, hi = stats.mcnemar_interval(9, 3, 40)
+    assert lo == pytest.approx(12 / 40 * (2 * kept[0] - 1), abs=1e-4)
+    assert hi == pytest.approx(12 / 40 * (2 * kept[-1] - 1), abs=1e-4)
+    assert lo < 0 < hi  # mid-p 378/4096 = 0.092: not significant, and 0 is inside
+
+
+def test_mcnemar_interval_inverts_the_continuity_corrected_chi_square():
+    # b=30, c=15 of n=100: keep pi where (|b - m pi| - 1/2)^2 <= z^2 m pi (1 - pi)
+    z2 = scipy.stats.chi2.ppf(0.95, 1)
+    grid = np.linspace(0.0, 1.0, 200_001)
+    kept = grid[(np.abs(30 - 45 * grid) - 0.5) ** 2 <= z2 * 45 * grid * (1 - grid)]
+    lo, hi = stats.mcnemar_interval(30, 15, 100)
+    assert lo == pytest.approx(0.45 * (2 * kept[0] - 1), abs=1e-4)
+    assert hi == pytest.approx(0.45 * (2 * kept[-1] - 1), abs=1e-4)
+    assert lo > 0  # chi-square p = 0.037 (statsmodels above): significant, 0 outside
+
+
+def test_interval_and_verdict_always_agree():
+    rng = random.Random(21)
+    checked = {"McNemar mid-p": 0, "McNemar chi-square (continuity-corrected)": 0,
+               "clustered z-test": 0, "paired z-test": 0}
+    for case in range(600):
+        n = rng.randrange(5, 120)
+        a = _random_binary(case, n, rng.uniform(0.3, 0.9))
+        flip = rng.uniform(0.0, 0.6)
+        b = [x if rng.random() > flip else 1 - x for x in a]
+        if case % 5 == 0:
+            b = [min(1.0, max(0.0, y + rng.uniform(-0.3, 0.3))) for y in b]  # not binary
+        clusters = None if case % 2 else [f"p{i // rng.randrange(1, 6)}" for i in range(n)]
+        d = stats.paired_difference(a, b, clusters)
+        lo, hi = d.interval
+        assert (lo > 0 or hi < 0) == d.significant, (case, d)
+        checked[d.test.name] += 1
+    assert all(count > 10 for count in checked.values()), checked
 
 
 def test_correlation_is_none_for_a_constant_model():

@@ -49,7 +49,8 @@ def describe(result) -> list[str]:  # type: ignore[no-untyped-def]
             continue
         lo, hi = p.interval
         corr = "n/a" if p.correlation is None else f"{p.correlation:.2f}"
-        lines.append(f"  A-B {pct(p.difference)} points, stderr {pct(p.best_stderr)}, "
+        clustered = "" if p.clustered_stderr is None else f" (clustered, {p.clusters} clusters)"
+        lines.append(f"  A-B {pct(p.difference)} points, stderr {pct(p.best_stderr)}{clustered}, "
                      f"95% CI [{pct(lo)}, {pct(hi)}], correlation {corr}, n={p.n}")
         lines.append(f"  {p.test.name}: statistic {p.test.statistic:.3g}, "
                      f"p = {p.test.p_value:.3g}  ->  {tc.verdict}")
@@ -66,7 +67,8 @@ def describe(result) -> list[str]:  # type: ignore[no-untyped-def]
     if result.overall is not None:
         o = result.overall
         lo, hi = o.interval
+        clustered = "" if o.clusters is None else f" ({o.clusters} clusters)"
         lines += ["", (f"Average over {o.tasks} tasks: A-B {pct(o.difference)} points, "
-                       f"stderr {pct(o.stderr)}, 95% CI [{pct(lo)}, {pct(hi)}], "
+                       f"stderr {pct(o.stderr)}{clustered}, 95% CI [{pct(lo)}, {pct(hi)}], "
                        f"{o.test.name} p = {o.test.p_value:.3g}")]
     return lines

@@ -82,4 +82,4 @@ def _notes(board: Leaderboard) -> list[str]:
     lines: list[str] = []
     if board.note:
         lines.append(board.note)
-    return lines + board.settings_warnings()
+    return lines + board.warnings()

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from store.records import EvalRun, Project, SampleResult
-from workbench.results import stats
 from workbench.errors import InvalidInput, NotFound
+from workbench.results import stats
 from workbench.results.leaderboard import (
     IDENTITY_SETTINGS,
     RunScores,
@@ -71,6 +71,9 @@ class TaskComparison:
         elif self.only_in_a or self.only_in_b:
             out.append(f"{self.task}: {self.only_in_a} questions only in A's run and "
                        f"{self.only_in_b} only in B's are left out of the paired test.")
+        if self.paired is not None and stats.few_clusters(self.paired.clusters):
+            out.append(f"{self.task}: only {self.paired.clusters} source clusters; clustered "
+                       f"errors are rough with fewer than {stats.FEW_CLUSTERS}.")
         return out
 
     @property
@@ -205,7 +208,9 @@ class QuestionOutcome:
 
 
 def short_test_name(name: str) -> str:
-    """'mid-p', 'chi²' or 'z' for narrow tables."""
+    """'mid-p', 'chi²', 'z' or 'cl-z' (clustered) for narrow tables."""
+    if name == stats.CLUSTERED_Z:
+        return "cl-z"
     return "mid-p" if "mid-p" in name else "chi²" if "chi-square" in name else "z"
 
 
@@ -290,7 +295,8 @@ def task_json(tc: TaskComparison) -> dict[str, Any]:
     if p is not None:
         body.update({
             "n": p.n, "difference": p.difference, "stderr": p.stderr,
-            "clustered_stderr": p.clustered_stderr, "interval": list(p.interval),
+            "clustered_stderr": p.clustered_stderr, "clusters": p.clusters,
+            "design_effect": p.design_effect, "interval": list(p.interval),
             "correlation": p.correlation, "test": p.test.name, "statistic": p.test.statistic,
             "p_value": p.test.p_value, "significant": p.significant,
             "counts": {"both": p.both, "only_a": p.only_a, "only_b": p.only_b,
@@ -310,8 +316,8 @@ def to_json(c: Comparison) -> dict[str, Any]:
     if c.overall is not None:
         o = c.overall
         overall = {"difference": o.difference, "stderr": o.stderr, "interval": list(o.interval),
-                   "tasks": o.tasks, "test": o.test.name, "statistic": o.test.statistic,
-                   "p_value": o.test.p_value}
+                   "tasks": o.tasks, "clusters": o.clusters, "test": o.test.name,
+                   "statistic": o.test.statistic, "p_value": o.test.p_value}
     return {"project": c.project.name, "model_a": c.model_a, "model_b": c.model_b,
             "warnings": c.warnings, "cluster_by": c.cluster_by,
             "tasks": [task_json(t) for t in c.tasks], "overall": overall}

@@ -8,7 +8,8 @@ from cached figures, so re-sorting and re-filtering stay fast.
 A cell is a model's latest finished run on a task. It is *stale* when that run used an
 older snapshot than the project's latest. A model is *tied* with a column's leader when the
 paired test on their shared questions is not significant at 5% after Holm's adjustment for
-the comparisons made in that column.
+the comparisons made in that column (``stats.paired_difference`` picks the test: McNemar, or
+a z-test on the clustered error when clustering widens it, the same one Compare shows).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from functools import lru_cache
 from typing import Any
 
 from store.records import EvalRun, Project, SampleResult
-from workbench.results import stats
 from workbench.errors import InvalidInput
+from workbench.results import stats
 
 AVERAGE = "average"
 MODEL = "model"
@@ -56,8 +57,8 @@ def run_scores(run: EvalRun, samples: list[SampleResult]) -> RunScores:
     scores = [s.correct for s in samples]
     clusters = [s.cluster for s in samples]
     keys = [sample_key(s) for s in samples]
-    return RunScores(run, stats.accuracy(scores, clusters), dict(zip(keys, scores, strict=True)),
-                     dict(zip(keys, clusters, strict=True)))
+    return RunScores(run, stats.accuracy(scores, clusters, keys),
+                     dict(zip(keys, scores, strict=True)), dict(zip(keys, clusters, strict=True)))
 
 
 def settings_difference(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
@@ -73,7 +74,7 @@ def pair(x: RunScores, y: RunScores) -> stats.PairedDifference | None:
         return None
     return stats.paired_difference(
         [x.outcomes[k] for k in common], [y.outcomes[k] for k in common],
-        [x.clusters.get(k) for k in common],
+        [x.clusters.get(k) for k in common], common,
     )
 
 
@@ -89,7 +90,6 @@ class LeaderboardData:
     snapshot_times: dict[str, str]
     cluster_by: str = "passage"
     _pairs: dict[tuple[int, int], stats.PairedDifference | None] = field(default_factory=dict)
-    _covs: dict[tuple[int, int, str], float] = field(default_factory=dict)
     # Keyed by run ids, so they stay right whatever the filter: averages and their p-values.
     _averages: dict[tuple[int, ...], stats.Pooled] = field(default_factory=dict)
     _average_ps: dict[tuple[tuple[int, ...], tuple[int, ...]], float | None] = field(
@@ -118,18 +118,6 @@ class LeaderboardData:
         if key not in self._pairs:
             self._pairs[key] = pair(x, y)
         return self._pairs[key]
-
-    def covariance(self, x: RunScores, y: RunScores, kind: str,
-                   other: tuple[RunScores, RunScores] | None = None) -> float:
-        """Covariance of two task means of one model (kind 'acc'), or of two tasks' paired
-        differences against the same other model (kind 'diff:<model>')."""
-        key = (x.run.id, y.run.id, kind)
-        if key not in self._covs:
-            if other is None:
-                self._covs[key] = stats.covariance_of_means(x.outcomes, y.outcomes)
-            else:
-                self._covs[key] = difference_covariance(x, y, *other)
-        return self._covs[key]
 
 
 def load_leaderboard_data(store: Any, project: Project, cluster_by: str = "passage"
@@ -218,6 +206,24 @@ class Leaderboard:
         return [f"Runs differ in {', '.join(keys)} on {', '.join(tasks)}: compare like for like."
                 for keys, tasks in grouped.items()]
 
+    def cluster_warnings(self) -> list[str]:
+        """One line naming the tasks whose clustered errors rest on too few clusters."""
+        fewest: dict[str, int] = {}
+        for row in self.rows:
+            for task, cell in row.cells.items():
+                k = cell.accuracy.clusters
+                if k is not None and stats.few_clusters(k):
+                    fewest[task] = min(fewest.get(task, k), k)
+        if not fewest:
+            return []
+        tasks = ", ".join(f"{t} ({k})" for t, k in sorted(fewest.items()))
+        return [f"Few source {self.cluster_by}s on {tasks}: clustered errors are rough with "
+                f"fewer than {stats.FEW_CLUSTERS}; add questions from more {self.cluster_by}s."]
+
+    def warnings(self) -> list[str]:
+        """Everything a reader must know before trusting the marks: settings, clusters."""
+        return self.settings_warnings() + self.cluster_warnings()
+
     @property
     def note(self) -> str | None:
         """What a reader must know about the tie marks when many models are compared."""
@@ -255,51 +261,38 @@ def _tie_marks(
     return marks
 
 
-def sharing_pairs(scores: list[RunScores]) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of runs on the same snapshot, i.e. on shared questions."""
-    groups: dict[str, list[int]] = {}
-    for i, s in enumerate(scores):
-        if s.run.snapshot_id is not None:
-            groups.setdefault(s.run.snapshot_id, []).append(i)
-    return [(g[x], g[y]) for g in groups.values() for x in range(len(g))
-            for y in range(x + 1, len(g))]
+def shared_questions(run: EvalRun) -> str | None:
+    """Which questions a run is on, for averages: runs on one snapshot share its questions
+    (and their clusters); a run without a snapshot stands alone."""
+    return run.snapshot_id
 
 
 def _average(data: LeaderboardData, scores: list[RunScores]) -> stats.Pooled:
     key = tuple(s.run.id for s in scores)
     if key not in data._averages:
-        covs = {(i, j): data.covariance(scores[i], scores[j], "acc")
-                for i, j in sharing_pairs(scores)}
-        data._averages[key] = stats.pooled_average([s.accuracy for s in scores], covs)
+        data._averages[key] = stats.pooled_average(
+            [s.accuracy for s in scores], [shared_questions(s.run) for s in scores])
     return data._averages[key]
 
 
-def difference_covariance(x: RunScores, y: RunScores, ox: RunScores, oy: RunScores) -> float:
-    """Covariance of the paired differences x - ox and y - oy (two tasks, same two models)."""
-    dx = {k: v - ox.outcomes[k] for k, v in x.outcomes.items() if k in ox.outcomes}
-    dy = {k: v - oy.outcomes[k] for k, v in y.outcomes.items() if k in oy.outcomes}
-    return stats.covariance_of_means(dx, dy)
-
-
 def average_difference(
-    leader: dict[str, RunScores], other: dict[str, RunScores],
-    paired: Any = pair, covariance: Any = difference_covariance,
+    leader: dict[str, RunScores], other: dict[str, RunScores], paired: Any = pair,
 ) -> stats.PooledDifference | None:
-    """Average over the shared tasks of (leader - other), tasks on one snapshot correlated."""
+    """Average over the shared tasks of (leader - other); tasks whose runs are on the same
+    snapshots are correlated through their clusters."""
     diffs = [(t, paired(leader[t], other[t])) for t in leader if t in other]
     diffs = [(t, d) for t, d in diffs if d is not None]
     if not diffs:
         return None
-    tasks = [t for t, _ in diffs]
-    covs = {(i, j): covariance(leader[tasks[i]], leader[tasks[j]], other[tasks[i]],
-                               other[tasks[j]])
-            for i, j in sharing_pairs([leader[t] for t in tasks])}
-    return stats.pooled_difference([d for _, d in diffs], covs)
+    shares: list[tuple[str, str] | None] = []
+    for t, _ in diffs:
+        a, b = shared_questions(leader[t].run), shared_questions(other[t].run)
+        shares.append(None if a is None or b is None else (a, b))
+    return stats.pooled_difference([d for _, d in diffs], shares)
 
 
 def _average_p(
     data: LeaderboardData, leader: dict[str, RunScores], other: dict[str, RunScores],
-    other_model: str,
 ) -> float | None:
     """p-value of the leader's average against another model's; one shared task uses that
     task's own paired test so the column and the average agree."""
@@ -313,8 +306,7 @@ def _average_p(
         p = None if d is None else d.test.p_value
     else:
         pooled = average_difference(
-            {t: leader[t] for t in shared}, {t: other[t] for t in shared}, data.paired,
-            lambda x, y, ox, oy: data.covariance(x, y, f"diff:{other_model}", (ox, oy)))
+            {t: leader[t] for t in shared}, {t: other[t] for t in shared}, data.paired)
         p = None if pooled is None else pooled.test.p_value
     data._average_ps[key] = p
     return p
@@ -391,7 +383,7 @@ def build_leaderboard(
     row_marks: dict[str, tuple[bool | None, float | None]] = {}
     lead_row = max(complete, key=lambda m: averages[m].value) if complete else None
     if lead_row is not None:
-        tested = [(m, _average_p(data, by_model[lead_row], by_model[m], m))
+        tested = [(m, _average_p(data, by_model[lead_row], by_model[m]))
                   for m in models if m != lead_row]
         ps = [p for _, p in tested if p is not None]
         adjusted = iter(stats.holm(ps))
@@ -511,7 +503,7 @@ def to_markdown(board: Leaderboard) -> str:
     lines += ["", LEGEND.format(by=board.cluster_by)]
     if board.note:
         lines.append(board.note)
-    lines += board.settings_warnings()
+    lines += board.warnings()
     return "\n".join(lines) + "\n"
 
 
@@ -534,7 +526,8 @@ def to_csv(board: Leaderboard) -> str:
             lo, hi = row.average.interval
             w.writerow({"model": row.model, "task": AVERAGE, "accuracy": row.average.value,
                         "stderr": row.average.stderr, "ci_low": lo, "ci_high": hi,
-                        "n": "", "tied_with_leader": _opt(row.tied_with_leader),
+                        "n": "", "clusters": _opt(row.average.clusters),
+                        "tied_with_leader": _opt(row.tied_with_leader),
                         "p_vs_leader": _opt(row.p_vs_leader)})
         for t in board.tasks:
             if t in row.cells:
@@ -569,7 +562,7 @@ def to_json(board: Leaderboard) -> dict[str, Any]:
         if row.average is not None:
             avg = {"accuracy": row.average.value, "stderr": row.average.stderr,
                    "interval": list(row.average.interval), "tasks": row.average.tasks,
-                   "partial": row.partial}
+                   "clusters": row.average.clusters, "partial": row.partial}
         rows.append({
             "model": row.model, "average": avg, "leader": row.leader,
             "tied_with_leader": row.tied_with_leader, "p_vs_leader": row.p_vs_leader,
@@ -578,7 +571,7 @@ def to_json(board: Leaderboard) -> dict[str, Any]:
     return {"project": board.project, "tasks": board.tasks, "cluster_by": board.cluster_by,
             "latest_snapshot": board.latest_snapshot, "sort_by": board.sort_by,
             "comparisons": board.comparisons, "note": board.note,
-            "mixed_settings": board.mixed_settings, "rows": rows}
+            "mixed_settings": board.mixed_settings, "warnings": board.warnings(), "rows": rows}
 
 
 def to_rich_table(board: Leaderboard) -> Any:

@@ -4,14 +4,21 @@ Everything here is a pure function of score lists: no store, no Textual. The for
 
 - accuracy: the mean, its i.i.d. standard error ``sqrt(s^2 / n)`` (sample variance, n-1),
   and a normal 95% interval;
-- clustered standard error (Miller 2024, "Adding Error Bars to Evals", Appendix A):
-  ``SE_c^2 = SE^2 + 1/n^2 * sum_c sum_{i != j in c} (x_i - mean)(x_j - mean)``; with every
-  question in its own cluster it equals the i.i.d. one;
-- the average over tasks pools the tasks' variances (and covariances where tasks share
-  questions) instead of averaging their errors;
-- paired difference: the mean of per-question differences with its paired standard error,
-  and McNemar's test on the discordant pairs: mid-p (exact binomial, Fagerland et al. 2013)
-  when there are fewer than 25, chi-square with continuity correction otherwise;
+- clustered standard error (Miller 2024, "Adding Error Bars to Evals", Appendix A) with the
+  CR1 small-sample factor: ``SE_c^2 = C/(C-1) * 1/n^2 * sum_c (sum_{i in c} e_i)^2``, e_i the
+  residuals, C the clusters (a question without one is a cluster of its own). With every
+  question in its own cluster it equals the i.i.d. one; below FEW_CLUSTERS it is rough;
+- the average over tasks is one computation on the stacked per-question results: each
+  task's residuals are summed per cluster, scaled by the task's own ``sqrt(C_t/(C_t-1)) / n_t``,
+  added across tasks cluster by cluster (tasks on one snapshot share clusters), squared and
+  summed, over T^2. So the variances are the tasks' own and the covariances are cluster-level
+  cross-products with the same clustering; a task averaged with itself adds no precision;
+- paired difference: the mean of per-question differences with its paired standard error.
+  The test: McNemar's on the discordant pairs (mid-p, exact binomial, Fagerland et al. 2013,
+  below 25 pairs; chi-square with continuity correction otherwise) unless clustering widens
+  the error (design effect > 1), then a z-test on the clustered standard error. The interval
+  is always the one that test gives (for McNemar: the test inverted given the discordant
+  pairs), so it excludes 0 exactly when the test is significant;
 - power: the smallest difference a paired comparison on n questions detects, and the
   questions needed to separate two accuracies (normal approximation, two-sided).
 
@@ -23,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workbench.errors import InvalidInput
 
@@ -32,6 +39,13 @@ POWER = 0.8
 # Below this many discordant pairs McNemar uses the exact binomial (mid-p); at or above it,
 # chi-square with continuity correction (the usual rule, e.g. statsmodels' docs).
 EXACT_BELOW = 25
+# Fewer clusters than this and a clustered standard error is rough even with CR1
+# (Cameron & Miller 2015 put the trouble below 20 to 50); the leaderboard and Compare warn.
+FEW_CLUSTERS = 20
+# Points on which detectable_difference looks for the first gap with enough power.
+POWER_GRID = 2000
+
+Residuals = Mapping[Hashable, float]
 
 
 def _z(q: float) -> float:
@@ -60,16 +74,31 @@ def preferred_stderr(stderr: float, clustered: float | None) -> float:
     return stderr if clustered is None else clustered
 
 
+def _widens(stderr: float, clustered: float | None) -> bool:
+    """Whether clustering made the error larger than the i.i.d. one (design effect > 1)."""
+    return clustered is not None and clustered > stderr * (1 + 1e-9) + 1e-15
+
+
+def few_clusters(clusters: int | None) -> bool:
+    """Whether a clustered error rests on too few clusters to be trusted much."""
+    return clusters is not None and clusters < FEW_CLUSTERS
+
+
 # -- one model on one task --------------------------------------------------------------
 @dataclass(frozen=True)
 class Accuracy:
-    """Mean score with its error bars. ``clustered_stderr`` is None without cluster info."""
+    """Mean score with its error bars. ``clustered_stderr`` is None without cluster info.
+
+    ``residuals``: the residuals summed per cluster and scaled so that their squares add up
+    to ``best_stderr ** 2``; ``pooled_average`` stacks them across tasks.
+    """
 
     value: float
     stderr: float
     n: int
     clustered_stderr: float | None = None
     clusters: int | None = None
+    residuals: Residuals = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def best_stderr(self) -> float:
@@ -84,9 +113,7 @@ class Accuracy:
     @property
     def widened(self) -> bool:
         """Whether clustering made the interval wider than the i.i.d. one."""
-        return self.clustered_stderr is not None and self.clustered_stderr > self.stderr * (
-            1 + 1e-9
-        ) + 1e-15
+        return _widens(self.stderr, self.clustered_stderr)
 
     @property
     def design_effect(self) -> float:
@@ -108,104 +135,136 @@ def _mean(xs: Sequence[float]) -> float:
     return math.fsum(xs) / len(xs)
 
 
-def _variances_of_mean(
-    xs: Sequence[float], clusters: Sequence[Hashable | None] | None
-) -> tuple[float, float, float | None, int | None]:
-    """(mean, i.i.d. variance of the mean, clustered variance or None, cluster count or None).
+@dataclass(frozen=True)
+class _Moments:
+    mean: float
+    iid: float  # i.i.d. variance of the mean
+    clustered: float | None  # CR1 clustered variance of the mean
+    clusters: int | None
+    residuals: dict[Hashable, float]  # squares add up to the variance shown
 
-    Clustered: Miller (2024) Appendix A, ``Var_iid + 1/n^2 sum_c sum_{i != j in c} e_i e_j``
-    = ``Var_iid + 1/n^2 (sum_c S_c^2 - sum_i e_i^2)`` over clustered samples (S_c the sum of
-    the residuals in cluster c). A None label is a cluster of its own (no cross terms).
-    One pass of plain loops: the leaderboard calls this thousands of times.
+
+def _moments(
+    xs: Sequence[float], clusters: Sequence[Hashable | None] | None,
+    keys: Sequence[Hashable] | None = None,
+) -> _Moments:
+    """The mean with its i.i.d. and CR1 clustered variances, in one pass of plain loops (the
+    leaderboard calls this thousands of times).
+
+    Clustered: ``C/(C-1) * 1/n^2 * sum_c S_c^2``, S_c the sum of the residuals in cluster c;
+    a None label is a cluster of its own. None when no sample has a label, or when there is
+    a single cluster (no spread between clusters to measure). ``keys`` name the samples
+    (default: their positions) so that a question without a cluster is the same unit in two
+    tasks on the same questions.
     """
     n = len(xs)
     mean = math.fsum(xs) / n
     es = [x - mean for x in xs]
     squares = math.fsum([e * e for e in es])
     iid = squares / (n - 1) / n if n > 1 else 0.0
-    if clusters is None:
-        return mean, iid, None, None
-    if len(clusters) != n:
+    names = range(n) if keys is None else keys
+    if clusters is not None and len(clusters) != n:
         raise InvalidInput(f"{n} scores but {len(clusters)} cluster labels.")
-    sums: dict[Hashable, float] = {}
-    singles = 0
-    clustered_squares = 0.0
-    for e, c in zip(es, clusters, strict=True):
-        if c is None:
-            singles += 1
-        else:
-            sums[c] = sums.get(c, 0.0) + e
-            clustered_squares += e * e
-    if not sums:
-        return mean, iid, None, None
-    cross = math.fsum([v * v for v in sums.values()]) - clustered_squares
-    return mean, iid, max(iid + cross / (n * n), 0.0), len(sums) + singles
+    if clusters is not None and any(c is not None for c in clusters):
+        sums: dict[Hashable, float] = {}
+        for e, c, k in zip(es, clusters, names, strict=True):
+            unit = ("q", k) if c is None else ("c", c)
+            sums[unit] = sums.get(unit, 0.0) + e
+        count = len(sums)
+        if count > 1:
+            raw = math.fsum([v * v for v in sums.values()]) / (n * n)
+            scale = math.sqrt(count / (count - 1)) / n
+            return _Moments(mean, iid, count / (count - 1) * raw, count,
+                            {u: v * scale for u, v in sums.items()})
+        plain = _Moments(mean, iid, None, count, {})
+    else:
+        plain = _Moments(mean, iid, None, None, {})
+    scale = math.sqrt(1 / ((n - 1) * n)) if n > 1 else 0.0
+    plain.residuals.update({("q", k): e * scale for e, k in zip(es, names, strict=True)})
+    return plain
 
 
 def clustered_stderr(scores: Sequence[float], clusters: Sequence[Hashable | None]) -> float:
-    """Standard error of the mean when questions sharing a cluster are correlated."""
+    """Standard error of the mean when questions sharing a cluster are correlated (CR1)."""
     _check_scores(scores)
-    _, iid, clustered, _ = _variances_of_mean(scores, clusters)
-    return math.sqrt(iid if clustered is None else clustered)
+    m = _moments(scores, clusters)
+    return math.sqrt(m.iid if m.clustered is None else m.clustered)
 
 
 def accuracy(
-    scores: Sequence[float], clusters: Sequence[Hashable | None] | None = None
+    scores: Sequence[float], clusters: Sequence[Hashable | None] | None = None,
+    keys: Sequence[Hashable] | None = None,
 ) -> Accuracy:
-    """Mean of per-sample scores (0/1 for accuracy) with i.i.d. and clustered errors."""
+    """Mean of per-sample scores (0/1 for accuracy) with i.i.d. and clustered errors.
+
+    ``keys`` name the questions (default: positions), for averages over tasks that share them.
+    """
     n = _check_scores(scores)
-    mean, iid, clustered, count = _variances_of_mean(scores, clusters)
-    if clustered is None:
-        return Accuracy(mean, math.sqrt(iid), n)
-    return Accuracy(mean, math.sqrt(iid), n, math.sqrt(clustered), count)
+    m = _moments(scores, clusters, keys)
+    cse = None if m.clustered is None else math.sqrt(m.clustered)
+    return Accuracy(m.mean, math.sqrt(m.iid), n, cse, m.clusters, m.residuals)
 
 
 # -- averages over tasks ----------------------------------------------------------------
 @dataclass(frozen=True)
 class Pooled:
-    """An unweighted average over tasks with the standard error of that average."""
+    """An unweighted average over tasks with the standard error of that average.
+
+    ``clusters``: the clusters the error rests on (None when no task is clustered)."""
 
     value: float
     stderr: float
     tasks: int
+    clusters: int | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
         return normal_interval(self.value, self.stderr)
 
 
-def covariance_of_means(x: Mapping[Hashable, float], y: Mapping[Hashable, float]) -> float:
-    """Covariance of two tasks' mean scores through the questions they share (0 if none).
-
-    ``sum_shared (x_k - mean_x)(y_k - mean_y) / (n_x n_y) * m/(m-1)`` with m shared keys;
-    for x == y it is the i.i.d. variance of the mean.
-    """
-    shared = x.keys() & y.keys()
-    m = len(shared)
-    if m < 2:
-        return 0.0
-    mx, my = _mean(list(x.values())), _mean(list(y.values()))
-    s = math.fsum((x[k] - mx) * (y[k] - my) for k in shared)
-    return s / (len(x) * len(y)) * m / (m - 1)
+def _stacked_variance(
+    parts: Sequence[Residuals], shares: Sequence[Hashable | None] | None
+) -> tuple[float, int]:
+    """(sum over clusters of the squared total residual, number of clusters) of tasks
+    stacked: parts with the same non-None ``shares`` key are on the same questions, so their
+    residuals in one cluster add up before squaring; other parts stand alone."""
+    if shares is not None and len(shares) != len(parts):
+        raise InvalidInput(f"{len(parts)} tasks but {len(shares)} labels of shared questions.")
+    total, units = 0.0, 0
+    together: dict[Hashable, dict[Hashable, float]] = {}
+    for i, r in enumerate(parts):
+        share = None if shares is None else shares[i]
+        if share is None:
+            total += math.fsum([v * v for v in r.values()])
+            units += len(r)
+            continue
+        sums = together.setdefault(share, {})
+        for u, v in r.items():
+            sums[u] = sums.get(u, 0.0) + v
+    for sums in together.values():
+        total += math.fsum([v * v for v in sums.values()])
+        units += len(sums)
+    return total, units
 
 
 def pooled_average(
-    parts: Sequence[Accuracy], covariances: Mapping[tuple[int, int], float] | None = None
+    parts: Sequence[Accuracy], shares: Sequence[Hashable | None] | None = None
 ) -> Pooled:
-    """Average of task scores; its variance is ``(sum var_t + 2 sum_{s<t} cov_st) / T^2``.
+    """Average of task scores with the standard error of the stacked computation.
 
-    ``covariances`` maps index pairs (s, t), s < t, to the covariance of those tasks' means
-    (tasks on the same questions are correlated; tasks on different questions are not).
+    ``shares[i]`` says which questions task i ran on (e.g. its snapshot): tasks with the
+    same key are correlated through the clusters they share; None (or no ``shares``) means
+    questions of its own. The variance is ``sum_c (sum_t r_tc)^2 / T^2`` over the tasks'
+    scaled cluster residuals r (``Accuracy.residuals``): the tasks' own variances plus
+    twice their cluster-level covariances.
     """
     t = len(parts)
     if t == 0:
         raise InvalidInput("An average needs at least one task.")
-    var = math.fsum(p.best_stderr ** 2 for p in parts)
-    for (s, u), cov in (covariances or {}).items():
-        if not (0 <= s < u < t):
-            raise InvalidInput(f"Covariance index {(s, u)} is out of range for {t} tasks.")
-        var += 2 * cov
-    return Pooled(math.fsum(p.value for p in parts) / t, math.sqrt(max(var, 0.0)) / t, t)
+    var, units = _stacked_variance([p.residuals for p in parts], shares)
+    clustered = any(p.clustered_stderr is not None for p in parts)
+    return Pooled(math.fsum(p.value for p in parts) / t, math.sqrt(max(var, 0.0)) / t, t,
+                  units if clustered else None)
 
 
 # -- two models on the same questions ----------------------------------------------------
@@ -216,9 +275,19 @@ class TestResult:
     p_value: float
 
 
+MCNEMAR_MID_P = "McNemar mid-p"
+MCNEMAR_CHI2 = "McNemar chi-square (continuity-corrected)"
+PAIRED_Z = "paired z-test"
+CLUSTERED_Z = "clustered z-test"
+
+
 @dataclass(frozen=True)
 class PairedDifference:
-    """Model A minus model B on the same n questions."""
+    """Model A minus model B on the same n questions.
+
+    ``interval`` is the 95% interval of the test in ``test`` (so it excludes 0 exactly when
+    the test is significant); ``residuals`` as in ``Accuracy``, for averages over tasks.
+    """
 
     difference: float
     stderr: float
@@ -229,15 +298,14 @@ class PairedDifference:
     only_b: int
     neither: int
     test: TestResult
+    interval: tuple[float, float]
     clustered_stderr: float | None = None
+    clusters: int | None = None
+    residuals: Residuals = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def best_stderr(self) -> float:
         return preferred_stderr(self.stderr, self.clustered_stderr)
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return normal_interval(self.difference, self.best_stderr)
 
     @property
     def significant(self) -> bool:
@@ -263,15 +331,64 @@ def mcnemar(only_a: int, only_b: int) -> TestResult:
     if total < EXACT_BELOW:
         k = min(only_a, only_b)
         if total == 0:
-            return TestResult("McNemar mid-p", 0.0, 1.0)
+            return TestResult(MCNEMAR_MID_P, 0.0, 1.0)
         denom = 2**total
         cdf = sum(math.comb(total, i) for i in range(k + 1)) / denom
         pmf = math.comb(total, k) / denom
-        return TestResult("McNemar mid-p", float(k), min(1.0, 2 * cdf - pmf))
+        return TestResult(MCNEMAR_MID_P, float(k), min(1.0, 2 * cdf - pmf))
     from scipy.special import chdtrc
 
     stat = (abs(only_a - only_b) - 1) ** 2 / total
-    return TestResult("McNemar chi-square (continuity-corrected)", stat, float(chdtrc(1, stat)))
+    return TestResult(MCNEMAR_CHI2, stat, float(chdtrc(1, stat)))
+
+
+def _mid_cdf(k: int, m: int, p: float) -> float:
+    """P(X < k) + P(X = k) / 2 for X ~ Binomial(m, p)."""
+    from scipy.special import bdtr
+
+    below = float(bdtr(k - 1, m, p)) if k > 0 else 0.0
+    return 0.5 * (below + float(bdtr(k, m, p)))
+
+
+def _share_bounds(only_a: int, m: int, alpha: float) -> tuple[float, float]:
+    """The shares pi = P(only A | discordant) that ``mcnemar`` does not reject at alpha."""
+    b = only_a
+    if m < EXACT_BELOW:
+        # mid-p: reject pi when either mid-p tail is below alpha/2.
+        from scipy.optimize import brentq
+
+        lo = 0.0 if b == 0 else float(brentq(
+            lambda p: _mid_cdf(b, m, p) - (1 - alpha / 2), 0.0, 1.0, xtol=1e-14))
+        hi = 1.0 if b == m else float(brentq(
+            lambda p: _mid_cdf(b, m, p) - alpha / 2, 0.0, 1.0, xtol=1e-14))
+        return lo, hi
+    # Continuity-corrected chi-square: reject pi when (|b - m pi| - 1/2)^2 > z^2 m pi (1-pi);
+    # the roots of that quadratic are Wilson's interval with continuity correction.
+    z2 = _z(1 - alpha / 2) ** 2
+
+    def roots(y: float) -> tuple[float, float]:
+        a, bb, c = m * (m + z2), -m * (2 * y + z2), y * y
+        disc = math.sqrt(max(bb * bb - 4 * a * c, 0.0))
+        return (-bb - disc) / (2 * a), (-bb + disc) / (2 * a)
+
+    lo = 0.0 if b == 0 else max(0.0, roots(b - 0.5)[0])
+    hi = 1.0 if b == m else min(1.0, roots(b + 0.5)[1])
+    return lo, hi
+
+
+def mcnemar_interval(only_a: int, only_b: int, n: int, alpha: float = ALPHA
+                     ) -> tuple[float, float]:
+    """The differences of accuracy (A - B) that ``mcnemar`` does not reject, given the
+    discordant pairs: the test inverted for pi = P(only A | discordant) (mid-p below
+    EXACT_BELOW pairs, Wilson with continuity correction above), mapped by
+    ``d = (b + c)/n * (2 pi - 1)``. It excludes 0 exactly when the test rejects at alpha.
+    Conditional on b + c, it leaves out the uncertainty of the discordant share, so away from
+    0 it is a little narrow."""
+    m = only_a + only_b
+    if m == 0:
+        return (0.0, 0.0)
+    lo, hi = _share_bounds(only_a, m, alpha)
+    return (m / n * (2 * lo - 1), m / n * (2 * hi - 1))
 
 
 def mcnemar_exact_p(only_a: int, only_b: int) -> float:
@@ -296,20 +413,23 @@ def pearson(a: Sequence[float], b: Sequence[float]) -> float | None:
 
 
 def paired_difference(
-    a: Sequence[float], b: Sequence[float], clusters: Sequence[Hashable | None] | None = None
+    a: Sequence[float], b: Sequence[float], clusters: Sequence[Hashable | None] | None = None,
+    keys: Sequence[Hashable] | None = None,
 ) -> PairedDifference:
     """Difference of means of two models scored on the same questions, in the same order.
 
-    Binary scores get McNemar's test; other scores a paired z-test on the differences.
+    The test: when clustering widens the paired error (design effect > 1), a z-test on the
+    clustered standard error; otherwise McNemar's test for binary scores and a paired z-test
+    for other scores. The interval is that test's, so the two always agree.
     """
     n = len(a)
     if n != len(b):
         raise InvalidInput(f"Paired scores need the same questions: {n} vs {len(b)}.")
     _check_scores(a)
     d = [x - y for x, y in zip(a, b, strict=True)]
-    mean_d, iid, clustered, _ = _variances_of_mean(d, clusters)
-    se = math.sqrt(iid)
-    cse = None if clustered is None else math.sqrt(clustered)
+    m = _moments(d, clusters, keys)
+    se = math.sqrt(m.iid)
+    cse = None if m.clustered is None else math.sqrt(m.clustered)
     right_a = [x >= 0.5 for x in a]
     right_b = [y >= 0.5 for y in b]
     both = sum([x and y for x, y in zip(right_a, right_b, strict=True)])
@@ -317,22 +437,28 @@ def paired_difference(
     only_b = sum(right_b) - both
     neither = n - both - only_a - only_b
     binary = all(x == 0 or x == 1 for x in a) and all(y == 0 or y == 1 for y in b)
-    if binary:
+    if _widens(se, cse):
+        assert cse is not None
+        test = z_test(m.mean, cse, CLUSTERED_Z)
+        interval = normal_interval(m.mean, cse)
+    elif binary:
         test = mcnemar(only_a, only_b)
+        interval = mcnemar_interval(only_a, only_b, n)
     else:
-        test = paired_z_test(mean_d, se if cse is None else cse)
-    return PairedDifference(
-        mean_d, se, n, pearson(a, b), both, only_a, only_b, neither, test, cse
-    )
+        best = preferred_stderr(se, cse)
+        test = z_test(m.mean, best)
+        interval = normal_interval(m.mean, best)
+    return PairedDifference(m.mean, se, n, pearson(a, b), both, only_a, only_b, neither, test,
+                            interval, cse, m.clusters, m.residuals)
 
 
-def paired_z_test(difference: float, stderr: float) -> TestResult:
+def z_test(difference: float, stderr: float, name: str = PAIRED_Z) -> TestResult:
     """Two-sided z-test of a difference against 0."""
     if stderr == 0:
-        return TestResult("paired z-test", 0.0 if difference == 0 else math.inf,
+        return TestResult(name, 0.0 if difference == 0 else math.inf,
                           1.0 if difference == 0 else 0.0)
     z = difference / stderr
-    return TestResult("paired z-test", z, min(1.0, 2 * _ncdf(-abs(z))))
+    return TestResult(name, z, min(1.0, 2 * _ncdf(-abs(z))))
 
 
 @dataclass(frozen=True)
@@ -343,6 +469,7 @@ class PooledDifference:
     stderr: float
     tasks: int
     test: TestResult
+    clusters: int | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -350,21 +477,20 @@ class PooledDifference:
 
 
 def pooled_difference(
-    diffs: Sequence[PairedDifference], covariances: Mapping[tuple[int, int], float] | None = None
+    diffs: Sequence[PairedDifference], shares: Sequence[Hashable | None] | None = None
 ) -> PooledDifference:
-    """Unweighted average of per-task paired differences; variances (and covariances of
-    tasks that share questions) are pooled, then a two-sided z-test."""
+    """Unweighted average of per-task paired differences with the error of the stacked
+    computation (``shares`` as in ``pooled_average``), then a two-sided z-test (clustered
+    when a task's difference is)."""
     t = len(diffs)
     if t == 0:
         raise InvalidInput("An average needs at least one task.")
-    var = math.fsum(d.best_stderr ** 2 for d in diffs)
-    for (s, u), cov in (covariances or {}).items():
-        if not (0 <= s < u < t):
-            raise InvalidInput(f"Covariance index {(s, u)} is out of range for {t} tasks.")
-        var += 2 * cov
+    var, units = _stacked_variance([d.residuals for d in diffs], shares)
     mean = math.fsum(d.difference for d in diffs) / t
     se = math.sqrt(max(var, 0.0)) / t
-    return PooledDifference(mean, se, t, paired_z_test(mean, se))
+    clustered = any(d.clustered_stderr is not None for d in diffs)
+    return PooledDifference(mean, se, t, z_test(mean, se, CLUSTERED_Z if clustered else PAIRED_Z),
+                            units if clustered else None)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -434,18 +560,40 @@ def detectable_difference(
         raise InvalidInput(f"A dataset needs at least one question, not {n}.")
     _check_accuracy(baseline, "baseline")
     _check_power_args(alpha, power, correlation, design_effect)
+    import numpy as np
     from scipy.optimize import brentq
+    from scipy.special import ndtr
 
     sign = 1.0 if baseline <= 0.5 else -1.0
     top = 1 - baseline if sign > 0 else baseline
+    z = _z(1 - alpha / 2)
+    va = baseline * (1 - baseline)
+
+    def curve(delta: np.ndarray) -> np.ndarray:
+        # power_of_comparison over many gaps at once
+        other = baseline + sign * delta
+        vb = other * (1 - other)
+        sd = np.sqrt(design_effect * np.maximum(
+            va + vb - 2 * correlation * np.sqrt(va * vb), 0.0))
+        shift = delta * math.sqrt(n) / sd
+        return np.asarray(ndtr(shift - z) + ndtr(-shift - z))
+
+    # Power is not monotone in the gap (the variance of the difference changes with it), so
+    # look at the whole range for the first gap that reaches it, then refine between points.
+    grid = np.linspace(0.0, top, POWER_GRID + 1)[1:]
+    reached = np.nonzero(curve(grid) >= power)[0]
+    if reached.size == 0:
+        return None
+    i = int(reached[0])
+    right = float(grid[i])
+    left = float(grid[i - 1]) if i > 0 else 1e-12
 
     def gap(delta: float) -> float:
-        other = baseline + sign * delta
-        return power_of_comparison(n, baseline, other, correlation, alpha, design_effect) - power
+        return float(curve(np.array([delta]))[0]) - power
 
-    if gap(top) < 0:
-        return None
-    return float(brentq(gap, 1e-12, top, xtol=1e-12))
+    if gap(left) >= 0:
+        return left
+    return float(brentq(gap, left, right, xtol=1e-12))
 
 
 def questions_needed(
