@@ -11,10 +11,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from screens.base import JobsChanged
 from screens.navigation import PROJECT_SCREENS, project_screen_class
 from store import Store
 from store.records import Project
 from workbench.errors import WorkbenchError
+from workbench.jobs.watch import JobsSeen, JobWatcher
 from workbench.settings import Settings
 
 # PROJECT_SCREENS is re-exported: the routing table the app reads, named where it is used.
@@ -34,6 +36,9 @@ class WorkbenchApp(App[None]):
         self.settings = settings
         self.store: Store | None = None
         self.startup_error: WorkbenchError | None = None
+        # One watcher for every screen: it posts JobsChanged, the screens never poll.
+        self.job_watcher = JobWatcher(settings, self._jobs_seen)
+        self.jobs_seen: JobsSeen | None = None
         try:
             self.store = open_app_store(settings)
         except WorkbenchError as exc:
@@ -51,8 +56,20 @@ class WorkbenchApp(App[None]):
         self.sub_title = str(self.settings.store_path)
         if self.startup_error is not None:
             self.show_error(self.startup_error, fatal=True)
+        else:
+            self.job_watcher.start()
+
+    def _jobs_seen(self, seen: JobsSeen) -> None:
+        """From the watcher's thread: post_message is thread-safe."""
+        self.post_message(JobsChanged(seen))
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        self.jobs_seen = message.seen
+        if self.screen_stack:  # none while the app closes
+            self.screen.post_message(JobsChanged(message.seen))
 
     def on_unmount(self) -> None:
+        self.job_watcher.stop()
         if self.store is not None:
             self.store.close()
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 
-from screens.base import WorkbenchScreen
+from screens.base import JobsChanged, WorkbenchScreen
 from store.records import Project
 from workbench.argilla_sync.launch import start_sync
 from workbench.argilla_sync.overview import LocalView, RemoteView, local_view, remote_view
@@ -68,7 +68,12 @@ class ArgillaScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.refresh_local()
         self.action_refresh_remote()
-        self.set_interval(1.0, self.refresh_local)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_local()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        self.refresh_local()
 
     # -- reading -----------------------------------------------------------------------
     def refresh_local(self) -> None:
@@ -158,5 +163,6 @@ class ArgillaScreen(WorkbenchScreen):
         job = self.attempt(lambda: start_sync(self.store, self.settings, self.project, direction))
         if job is None:
             return
+        self.jobs_started()
         self.notify(f"{direction.capitalize()} started (job {job.id}).")
         self.refresh_local()

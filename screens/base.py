@@ -12,16 +12,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from textual.message import Message
 from textual.screen import Screen
 
 from store import Store
 from workbench.errors import WorkbenchError
+from workbench.jobs.watch import JobsSeen
 from workbench.settings import Settings
 
 if TYPE_CHECKING:
     from screens.app import WorkbenchApp
 
 T = TypeVar("T")
+
+
+class JobsChanged(Message):
+    """The app's job watcher saw jobs change (progress, state, a new job).
+
+    The app hands it to the screen on top; a screen that shows jobs handles
+    ``on_jobs_changed`` and re-reads what it shows. A screen coming back on top re-reads in
+    ``on_screen_resume`` (it missed the messages meanwhile).
+    """
+
+    bubble = False  # posted to the screen by the app: it must not travel back up
+
+    def __init__(self, seen: JobsSeen) -> None:
+        super().__init__()
+        self.seen = seen
 
 
 class WorkbenchScreen(Screen[None]):
@@ -42,6 +59,10 @@ class WorkbenchScreen(Screen[None]):
     @property
     def settings(self) -> Settings:
         return self.workbench.settings
+
+    def jobs_started(self) -> None:
+        """Tell the job watcher to look now (this screen started, cancelled or resumed one)."""
+        self.workbench.job_watcher.poke()
 
     def show_error(self, exc: BaseException) -> None:
         """Show ``exc`` in the error modal (what happened, what to do)."""

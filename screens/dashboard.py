@@ -7,15 +7,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
-from screens.base import WorkbenchScreen
+from screens.base import JobsChanged, WorkbenchScreen
 from screens.navigation import PROJECT_SCREENS
 from store.records import Project
-from workbench.jobs.supervise import format_progress, supervise_jobs
+from workbench.jobs.supervise import format_progress
 
 HELP = """\
 The **dashboard** shows what a project holds and which jobs run for it. Each letter opens a
 screen: documents, generate, review, argilla, evaluate, leaderboard, compare, jobs.
-Counts refresh every second while jobs run in the background.
+Counts refresh as jobs in the background make progress.
 """
 
 
@@ -49,14 +49,15 @@ class DashboardScreen(WorkbenchScreen):
         self.sub_title = self.project.name
         self.query_one("#dash-jobs", DataTable).add_columns("Job", "Kind", "State", "Progress", "Message")
         self.refresh_counts()
-        self.set_interval(1.0, self.refresh_counts)
 
     def on_screen_resume(self) -> None:
         self.refresh_counts()
 
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        self.refresh_counts()
+
     def refresh_counts(self) -> None:
         store = self.store
-        supervise_jobs(store, self.settings)  # dead ones -> interrupted
         s = store.project_stats(self.project.id)
         q = s.questions_by_status
         self.query_one("#counts", Static).update(

@@ -23,7 +23,7 @@ from textual.widgets import (
     Static,
 )
 
-from screens.base import WorkbenchScreen
+from screens.base import JobsChanged, WorkbenchScreen
 from screens.form_fields import int_field
 from store.records import Job, Project
 from workbench.backends.registry import backend_class
@@ -115,7 +115,12 @@ class EvaluateScreen(WorkbenchScreen):
         latest = self._latest_eval_job()
         self.job_id = latest.id if latest else None
         self.refresh_view()
-        self.set_interval(1.0, self.refresh_view)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        self.refresh_view()
 
     # -- reading the store -----------------------------------------------------------------
     def _snapshot_options(self) -> list[tuple[str, str]]:
@@ -235,6 +240,7 @@ class EvaluateScreen(WorkbenchScreen):
         self.show_error(exc)
 
     def _started(self, job: Job) -> None:
+        self.jobs_started()
         self.job_id = job.id
         self._seen = None
         self.refresh_view()

@@ -146,6 +146,7 @@ class GenerateScreen(WorkbenchScreen):
         job = self.attempt(lambda: start_generation(self.store, self.settings, self.request()))
         if job is None:
             return
+        self.jobs_started()
         self.notify(f"Generation job {job.id} started.")
         self.app.pop_screen()
         self.workbench.open_project_screen("jobs", self.project, job_id=job.id)

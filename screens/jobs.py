@@ -1,6 +1,6 @@
 """Jobs screen: the project's background jobs with live progress, the selected job's log
-tail, cancel and resume. It only reads the store (every second) and signals processes; it
-never waits on a job."""
+tail, cancel and resume. It re-reads the store when the app's job watcher says the jobs
+changed, and signals processes; it never waits on a job."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, ListItem, ListView, ProgressBar, Static
 
-from screens.base import WorkbenchScreen
+from screens.base import JobsChanged, WorkbenchScreen
 from store.records import Job, Project
 from workbench.errors import WorkbenchError
 from workbench.jobs.launch import cancel_job, resume_job
-from workbench.jobs.supervise import format_duration, supervise_jobs, tail_log
+from workbench.jobs.supervise import format_duration, tail_log
 
 HELP = """\
 The **Jobs** screen lists the project's background jobs (generation, evaluation, sync),
-newest first, refreshed every second. Jobs run in their own processes: quitting the app
+newest first, refreshed as they make progress. Jobs run in their own processes: quitting the app
 leaves them running. **c** asks the selected job to stop (committed items are kept; press
 **C** to kill it at once), **r** resumes a stopped job from its last committed item.
 A job whose process died is shown as *interrupted*.
@@ -33,6 +33,7 @@ class JobRow(ListItem):
     def __init__(self, job: Job) -> None:
         super().__init__(id=f"job-{job.id}")
         self.job = job
+        self._composed = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="job-line"):
@@ -41,11 +42,15 @@ class JobRow(ListItem):
         yield Label("", classes="job-message muted")
 
     def on_mount(self) -> None:
+        self._composed = True
         self.show(self.job)
 
     def show(self, job: Job) -> None:
-        """Render ``job`` (called on every refresh)."""
+        """Render ``job`` (called on every refresh; before the row is mounted it only keeps
+        the job, which ``on_mount`` then renders)."""
         self.job = job
+        if not self._composed:
+            return
         style = STATE_STYLE.get(job.state, "")
         self.query_one(".job-title", Label).update(
             f"#{job.id} {job.kind} [{style}]{job.state}[/]")
@@ -89,13 +94,17 @@ class JobsScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         self.refresh_jobs()
-        self.set_interval(1.0, self.refresh_jobs)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_jobs()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        self.refresh_jobs()
 
     # -- reading ---------------------------------------------------------------------------
     def refresh_jobs(self) -> None:
         """Re-read the project's jobs; update rows in place so the selection stays."""
         store = self.store
-        supervise_jobs(store, self.settings)
         jobs = store.list_jobs(self.project.id)
         view = self.query_one("#jobs", ListView)
         rows = {row.job.id: row for row in view.query(JobRow)}
@@ -154,6 +163,7 @@ class JobsScreen(WorkbenchScreen):
                 self.notify(f"Job {job.id}: {'killed' if force else 'asked to stop'}.")
         except WorkbenchError as exc:
             self.show_error(exc)
+        self.jobs_started()
         self.refresh_jobs()
 
     def action_cancel(self) -> None:

@@ -1,4 +1,6 @@
-"""A trivial job kind used by tests of the job machinery itself (no model involved)."""
+"""A trivial job kind for the tests of the job machinery itself (no model involved).
+
+It does not ship: tests/jobs/conftest.py names it in WORKBENCH_JOB_KINDS."""
 
 from __future__ import annotations
 

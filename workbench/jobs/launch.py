@@ -18,8 +18,9 @@ from typing import Any
 from store import Store
 from store.records import Job
 from workbench.errors import InvalidInput
-from workbench.jobs.kinds import JOB_KINDS
+from workbench.jobs.kinds import job_kinds
 from workbench.jobs.process import pid_alive, signal_group, wait_gone
+from workbench.jobs.supervise import supervise_jobs
 from workbench.settings import Settings
 
 # The repository root, so ``-m workbench.jobs.runner`` imports this checkout even when the
@@ -49,7 +50,7 @@ def start_job(
 ) -> Job:
     """Record a job and start its detached process; returns the queued job. A job with
     ``needs_devices`` > 0 waits in the device queue (``workbench.jobs.devices``) first."""
-    if kind not in JOB_KINDS:
+    if kind not in job_kinds(settings):
         raise InvalidInput(f"Unknown job kind '{kind}'.")
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
     job = store.create_job(kind, params, project_id, needs_devices=needs_devices)
@@ -64,8 +65,6 @@ def resume_job(store: Store, settings: Settings, job_id: int) -> Job:
 
     Raises InvalidInput when the job is still active or already done.
     """
-    from workbench.jobs.supervise import supervise_jobs
-
     supervise_jobs(store, settings)  # a dead 'running' job becomes 'interrupted' first
     job = store.job(job_id)
     requeued = store.requeue_job(job_id)

@@ -20,12 +20,12 @@ from store import Store
 from store.records import Job
 from workbench.errors import WorkbenchError
 from workbench.jobs.context import JobCancelled, JobContext
-from workbench.jobs.kinds import JOB_KINDS
+from workbench.jobs.kinds import job_kinds
 from workbench.settings import Settings, load_settings
 
 
-def _resolve(kind: str) -> Callable[[JobContext], Any]:
-    target = JOB_KINDS.get(kind)
+def _resolve(kind: str, settings: Settings) -> Callable[[JobContext], Any]:
+    target = job_kinds(settings).get(kind)
     if target is None:
         raise WorkbenchError(f"Unknown job kind '{kind}'.")
     module_name, attr = target.split(":")
@@ -79,7 +79,7 @@ def run_job(store_path: str, job_id: int) -> int:
     beat.start()
     ctx.log(f"job {job_id} ({job.kind}) started, pid {os.getpid()}, attempt {job.attempts}")
     try:
-        result = _resolve(job.kind)(ctx)
+        result = _resolve(job.kind, settings)(ctx)
     except JobCancelled:
         ctx.log("cancelled; committed items are kept")
         store.finish_job(job_id, "cancelled", error="Cancelled by the user.",
