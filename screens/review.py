@@ -32,7 +32,7 @@ from workbench.review import (
     Edit,
     decide,
     provenance_line,
-    relevant_sentence,
+    supporting_span,
     undo_last,
 )
 
@@ -55,8 +55,9 @@ latest review, and the screen moves on to the next pending question by itself.
 - `/` searches the text of questions, options and explanations; `f` filters by status,
   document, model or flag (`near-duplicate`, `disagreement`, ...).
 
-The source passage is shown below the question with the sentence that best matches the
-question and its answer highlighted and scrolled into view; long passages scroll with
+The source passage is shown below the question with the question's supporting quote (or,
+for questions without one, the sentence that best matches the question and its answer)
+highlighted and scrolled into view; long passages scroll with
 `↓`/`↑`, `PgDn`/`PgUp` or the mouse wheel, and the passage's title says which lines are
 shown. A question too long for its card ends in a "▼ more lines" mark and scrolls with
 `shift+↓`/`shift+↑`. Opening the screen resumes at the first pending question.
@@ -188,7 +189,7 @@ class ReviewScreen(WorkbenchScreen):
         if question is None or passage is None:
             view.show(None)
             return
-        view.show(passage, relevant_sentence(passage, question.question, question.answer_text))
+        view.show(passage, supporting_span(passage, question))
 
     def _show_provenance(self, question: Question | None) -> None:
         parts: list[str | tuple[str, str]] = []

@@ -31,9 +31,10 @@ class DocumentsMixin(StoreBase):
             )
             doc_id = int(cur.lastrowid or 0)
             c.executemany(
-                "INSERT INTO chunks(project_id, document_id, ordinal, start_offset, end_offset, text)"
-                " VALUES (?,?,?,?,?,?)",
-                [(project_id, doc_id, s.ordinal, s.start, s.end, s.text) for s in chunks],
+                "INSERT INTO chunks(project_id, document_id, ordinal, start_offset, end_offset, text,"
+                " page_start, page_end) VALUES (?,?,?,?,?,?,?,?)",
+                [(project_id, doc_id, s.ordinal, s.start, s.end, s.text, s.page_start, s.page_end)
+                 for s in chunks],
             )
         return self.document(doc_id)
 

@@ -74,12 +74,13 @@ class QuestionsMixin(StoreBase):
                     "INSERT OR IGNORE INTO questions(project_id, document_id, chunk_id, question,"
                     " options, answer_index, explanation, status, source, model_name, backend,"
                     " prompt_version, seed, job_id, item_key, rejection_reason, raw_output, flags,"
-                    " language, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " language, created_at, updated_at, quote, rejection_kind)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (q.project_id, q.document_id, q.chunk_id, q.question, json.dumps(q.options),
                      q.answer_index, q.explanation, q.status, q.source, q.model_name, q.backend,
                      q.prompt_version, q.seed, q.job_id, q.item_key, q.rejection_reason,
-                     q.raw_output, json.dumps(q.flags), q.language, now, now),
+                     q.raw_output, json.dumps(q.flags), q.language, now, now, q.quote,
+                     q.rejection_kind),
                 )
                 if cur.rowcount:
                     ids.append(int(cur.lastrowid or 0))
@@ -120,6 +121,16 @@ class QuestionsMixin(StoreBase):
         rows = self.conn.execute(
             "SELECT status, COUNT(*) FROM questions WHERE project_id = ? GROUP BY status",
             (project_id,),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def job_rejection_kinds(self, job_id: int) -> dict[str, int]:
+        """{rejection kind: count} of a job's rejected outputs ('unknown' for rows stored
+        before kinds were recorded)."""
+        rows = self.conn.execute(
+            "SELECT COALESCE(rejection_kind, 'unknown'), COUNT(*) FROM questions"
+            " WHERE job_id = ? AND status = 'rejected' GROUP BY 1 ORDER BY 2 DESC, 1",
+            (job_id,),
         )
         return {r[0]: r[1] for r in rows}
 

@@ -95,6 +95,9 @@ class ChunkSpan:
     start: int
     end: int
     text: str
+    page_start: int | None = None
+    """First page of the source file the chunk comes from (PDF, PPTX slides), 1-based."""
+    page_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,24 @@ class Chunk:
     start: int
     end: int
     text: str
+    page_start: int | None = None
+    page_end: int | None = None
+
+    @property
+    def pages(self) -> str | None:
+        """'p. 3' or 'pp. 3-4' where the source format has pages, else None."""
+        if self.page_start is None:
+            return None
+        if self.page_end is None or self.page_end == self.page_start:
+            return f"p. {self.page_start}"
+        return f"pp. {self.page_start}-{self.page_end}"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Chunk:
         return cls(
             row["id"], row["project_id"], row["document_id"], row["ordinal"],
             row["start_offset"], row["end_offset"], row["text"],
+            row["page_start"], row["page_end"],
         )
 
 
@@ -242,6 +257,8 @@ class NewQuestion:
     raw_output: str | None = None
     flags: list[str] = field(default_factory=list)
     language: str = "en"
+    quote: str | None = None  # the passage's words the question is grounded on
+    rejection_kind: str | None = None  # which check rejected it (job summaries count these)
 
 
 @dataclass(frozen=True)
@@ -268,6 +285,8 @@ class Question:
     language: str
     created_at: str
     updated_at: str
+    quote: str | None = None
+    rejection_kind: str | None = None
 
     @property
     def answer_letter(self) -> str | None:
@@ -289,7 +308,8 @@ class Question:
             item_key=row["item_key"], rejection_reason=row["rejection_reason"],
             raw_output=row["raw_output"], flags=_json(row["flags"], []),
             language=row["language"], created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            updated_at=row["updated_at"], quote=row["quote"],
+            rejection_kind=row["rejection_kind"],
         )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from store.records import Question, Review
 from workbench.errors import InvalidInput
+from workbench.generation.grounding import NOT_GROUNDED_IMPORTED, grounding_status, quote_span
 
 if TYPE_CHECKING:
     from store import Store
@@ -253,6 +254,13 @@ def sentence_spans(passage: str) -> list[tuple[int, int]]:
     return spans
 
 
+def supporting_span(passage: str, question: Question) -> tuple[int, int] | None:
+    """What the Review screen marks in the passage: the question's supporting quote where
+    it has one that is found there, else the most relevant sentence."""
+    return quote_span(passage, question.quote) or relevant_sentence(
+        passage, question.question, question.answer_text)
+
+
 def relevant_sentence(passage: str, question: str, answer: str | None) -> tuple[int, int] | None:
     """The span of the sentence that best supports the question and its answer, by word
     overlap (answer words count double); None when no sentence shares a content word."""
@@ -297,6 +305,11 @@ def question_dict(
             "model": question.model_name, "backend": question.backend,
             "prompt_version": question.prompt_version, "seed": question.seed,
             "job_id": question.job_id, "rejection_reason": question.rejection_reason,
+            "rejection_kind": question.rejection_kind,
+        },
+        "grounding": {
+            "status": grounding_status(question.source, question.quote, question.status),
+            "quote": question.quote,
         },
         "created_at": question.created_at, "updated_at": question.updated_at,
     }
@@ -323,4 +336,6 @@ def provenance_line(question: Question, document_title: str | None) -> str:
         parts.append(f"seed {question.seed}")
     if question.job_id is not None:
         parts.append(f"job {question.job_id}")
+    if is_imported(question):
+        parts.append(NOT_GROUNDED_IMPORTED)
     return " · ".join(parts)

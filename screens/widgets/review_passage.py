@@ -1,5 +1,5 @@
-"""The source passage of a question, with its most relevant sentence highlighted and
-scrolled into view in the same frame. Long passages scroll (the screen binds the keys);
+"""The source passage of a question, with its supporting quote (else its most relevant
+sentence) highlighted and scrolled into view in the same frame. Long passages scroll (the screen binds the keys);
 the border title says which lines are shown."""
 
 from __future__ import annotations
@@ -9,14 +9,17 @@ from textual.content import Content
 from screens.widgets.wrapped_text import WrappedText
 
 HIGHLIGHT_STYLE = "bold reverse"
-NO_PASSAGE = Content.styled("No source passage is stored for this question.", "italic")
+NO_PASSAGE = Content.styled(
+    "No source passage is stored for this question. An imported question has none: it is "
+    "not grounded, the quote check does not apply.", "italic")
 
 
 class PassageView(WrappedText):
-    """Call ``show(passage, span)``; ``span`` is the (start, end) of the sentence to mark."""
+    """Call ``show(passage, span)``; ``span`` is the (start, end) to mark: the question's
+    supporting quote, or the most relevant sentence (``workbench.review.supporting_span``)."""
 
     highlighted: str | None = None
-    """The marked sentence, as shown (None when nothing is marked)."""
+    """The marked quote or sentence, as shown (None when nothing is marked)."""
 
     def __init__(self, label: str = "Source passage", *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -120,7 +120,7 @@ def test_generation_stores_questions_with_provenance(
     for q in questions:
         assert q.chunk_id in chunk_ids and q.document_id is not None
         assert (q.model_name, q.backend, q.prompt_version, q.seed) == (
-            "smollm2-135m-gguf", "llama.cpp", "mcq_v1", 11)
+            "smollm2-135m-gguf", "llama.cpp", "mcq_v2", 11)
         assert q.raw_output  # what the model wrote is always kept
         if q.status == "rejected":
             assert q.rejection_reason and "(after" in q.rejection_reason

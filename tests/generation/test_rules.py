@@ -16,6 +16,7 @@ from workbench.generation.validation import DraftQuestion, Rejected, check_outpu
 PASSAGE = ("The mitochondrion is the organelle that produces most of the cell's ATP. "
            "Ribosomes build proteins from amino acids.")
 GOOD = {
+    "quote": "the organelle that produces most of the cell's ATP",
     "question": "Which organelle produces most of the cell's ATP?",
     "correct_answer": "The mitochondrion",
     "distractors": ["The ribosome", "The nucleus", "The Golgi apparatus"],
@@ -44,7 +45,7 @@ def test_valid_output_passes_even_in_a_code_fence() -> None:
     draft = check_output("```json\n" + raw() + "\n```", PASSAGE)
     assert draft == DraftQuestion(GOOD["question"], "The mitochondrion",  # type: ignore[arg-type]
                                   ("The ribosome", "The nucleus", "The Golgi apparatus"),
-                                  GOOD["explanation"])  # type: ignore[arg-type]
+                                  GOOD["explanation"], GOOD["quote"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("output", "reason"), [

@@ -57,7 +57,7 @@ def add_demo_questions(store: Store, project: Project, approve_as_shipped: bool)
             answer_index=int(row["answer"]),  # type: ignore[call-overload]
             explanation=str(row.get("explanation", "")), source=DEMO_SOURCE,
             document_id=doc.id if doc else None, chunk_id=chunk.id if chunk else None,
-            model_name=DEMO_AUTHOR, item_key=f"demo-{i}",
+            model_name=DEMO_AUTHOR, item_key=f"demo-{i}", quote=str(row["passage"]),
         ))
         if approve_as_shipped and row.get("status") == "approved":
             approved.append(i)

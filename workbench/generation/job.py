@@ -38,6 +38,7 @@ class _Outcome:
     n: int
     draft: DraftQuestion | None = None
     reason: str | None = None
+    kind: str | None = None  # the rejection's kind, counted in the summary
     raw: str | None = None
     attempts: int = 0
 
@@ -61,7 +62,7 @@ def _write_chunk(ctx: JobContext, writer: Any, chunk: Chunk, language: str, pend
             try:
                 out.draft, out.reason = check_output(raw or "", chunk.text), None
             except Rejected as exc:
-                out.reason = exc.reason
+                out.reason, out.kind = exc.reason, exc.kind
                 retry.append(n)
         if retry:
             ctx.log(f"chunk {chunk.id}: {len(retry)} invalid on attempt {attempt + 1}: "
@@ -87,12 +88,12 @@ def _to_questions(ctx: JobContext, chunk: Chunk, outcomes: list[_Outcome], model
             questions.append(NewQuestion(
                 question=out.draft.question, options=options, answer_index=answer,
                 explanation=out.draft.explanation, status="pending", item_key=out.key,
-                raw_output=out.raw, **common,
+                raw_output=out.raw, quote=out.draft.quote, **common,
             ))
         else:
             questions.append(NewQuestion(
                 question="", options=[], answer_index=None, status="rejected",
-                item_key=out.key, raw_output=out.raw,
+                item_key=out.key, raw_output=out.raw, rejection_kind=out.kind,
                 rejection_reason=f"{out.reason} (after {out.attempts} "
                                  f"attempt{'s' if out.attempts != 1 else ''})",
                 **common,
@@ -122,6 +123,7 @@ def _summary(ctx: JobContext, model: Model) -> dict[str, Any]:
     return {
         "questions": total - rejected, "rejected": rejected, "items": total,
         "rejection_rate": round(rejected / total, 4) if total else 0.0,
+        "rejections": ctx.store.job_rejection_kinds(ctx.job.id),
         "model": model.name, "backend": model.backend,
         "prompt_version": ctx.params["prompt_version"], "seed": ctx.params["seed"],
     }

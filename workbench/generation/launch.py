@@ -71,10 +71,15 @@ def prepare_generation(store: Store, settings: Settings, req: GenerationRequest)
     """Validate ``req`` and return the job's parameters. Raises NotFound, InvalidInput or
     BackendUnavailable (with hints) without starting anything."""
     _check_numbers(req)
+    if not load_prompt(req.prompt_version).asks_for_quote:
+        raise InvalidInput(
+            f"Prompt '{req.prompt_version}' asks for no supporting quote, so every question "
+            "it writes would fail the grounding gate.",
+            f"Use {DEFAULT_PROMPT_VERSION} (the default); older prompts are kept so that the "
+            "questions they wrote still say how they were made.")
     project = store.project(req.project)
     model = store.model(req.model) if req.model else default_model(store)
     backend = check_model(model, settings)
-    load_prompt(req.prompt_version)
     known = {d.id for d in store.list_documents(project.id)}
     unknown = sorted(set(req.document_ids) - known)
     if unknown:

@@ -7,7 +7,9 @@ from importlib import resources
 
 from workbench.errors import InvalidInput
 
-DEFAULT_PROMPT_VERSION = "mcq_v1"
+# mcq_v2 asks for a supporting quote (the grounding gate needs one); mcq_v1 stays readable
+# for the questions it wrote, but new jobs refuse it (see ``PromptTemplate.asks_for_quote``).
+DEFAULT_PROMPT_VERSION = "mcq_v2"
 
 # ISO 639-1 codes the document importer records -> the language named in the prompt.
 LANGUAGE_NAMES = {
@@ -31,6 +33,12 @@ class PromptTemplate:
     version: str
     system: str
     user: str
+
+    @property
+    def asks_for_quote(self) -> bool:
+        """Whether the prompt's reply format has the supporting quote the grounding gate
+        checks (mcq_v2 on; mcq_v1 predates it)."""
+        return '"quote"' in self.user
 
     def messages(self, passage: str, language: str, number: int, total: int) -> list[dict[str, str]]:
         """The chat messages for one question about ``passage``."""
