@@ -48,6 +48,9 @@ class Settings:
     cuda_visible_devices: str | None = None
     served_concurrency: int = 8  # requests in flight to a model server
     served_retries: int = 8  # attempts per request (backoff on 429/5xx/connection errors)
+    # transformers evaluation scores log-likelihoods with shared prompt prefixes (same numbers,
+    # faster); WORKBENCH_FAST_SCORER=0 uses lighteval's own per-option scoring instead.
+    fast_scorer: bool = True
     # Environment variables that hold secrets (per-model API keys are read by *name*).
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -110,6 +113,8 @@ def load_settings(
         cuda_visible_devices=env.get("CUDA_VISIBLE_DEVICES"),
         served_concurrency=max(1, int(env.get("WORKBENCH_SERVED_CONCURRENCY", 8))),
         served_retries=max(1, int(env.get("WORKBENCH_SERVED_RETRIES", 8))),
+        fast_scorer=env.get("WORKBENCH_FAST_SCORER", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
         environ=dict(env),
     )
     return settings.with_store(store_path)

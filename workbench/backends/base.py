@@ -184,6 +184,11 @@ class ModelBackend(ABC):
         """Whether prompts will be wrapped in the chat template (lighteval's rule)."""
         return bool(requested)
 
+    def scorer(self) -> str:
+        """What will compute log-likelihoods in a run (recorded with it; never changes its
+        numbers): lighteval's own model for this backend unless the backend says otherwise."""
+        return "lighteval"
+
     def lighteval_model(self, run: EvalSettings) -> LightevalTarget:
         """The lighteval model (or its config) for these settings."""
         raise BackendUnavailable(

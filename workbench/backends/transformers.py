@@ -1,7 +1,8 @@
 """transformers on CPU or GPU: the bundled model (converted once from its GGUF), a local model
 folder or a hub id in the local cache. Generation through distilabel's TransformersLLM (no
 guided decoding: the prompt asks for JSON and validation checks); evaluation through
-lighteval's own transformers model."""
+lighteval's transformers model, log-likelihoods scored with shared prompt prefixes
+(prefix_scorer) unless turned off."""
 
 from __future__ import annotations
 
@@ -127,7 +128,15 @@ class TransformersBackend(ModelBackend):
                 "Check the model's location with 'workbench models list'.") from None
         return getattr(tokenizer, "chat_template", None) is not None
 
+    def scorer(self) -> str:
+        """'prefix-sharing' (workbench.backends.prefix_scorer: lighteval's numbers, prompt
+        prefixes shared) unless turned off with WORKBENCH_FAST_SCORER=0: then 'lighteval'."""
+        return "prefix-sharing" if self.settings.fast_scorer else "lighteval"
+
     def lighteval_model(self, run: EvalSettings) -> LightevalTarget:
+        """lighteval's TransformersModel, or (the default) its prefix-sharing subclass, which
+        scores log-likelihood requests faster with the same numbers and leaves every other
+        request to lighteval's own code."""
         from lighteval.models.transformers.transformers_model import TransformersModelConfig
 
         config = TransformersModelConfig(
@@ -136,4 +145,10 @@ class TransformersBackend(ModelBackend):
             revision=str(self.model.params.get("revision", "main")),
             cache_dir=str(run.cache_dir),
         )
-        return LightevalTarget(config=config, launcher="accelerate")
+        if self.scorer() != "prefix-sharing":
+            return LightevalTarget(config=config, launcher="accelerate",
+                                   info={"scorer": "lighteval"})
+        from workbench.backends.prefix_scorer import PrefixSharingModel
+
+        model = PrefixSharingModel(config)
+        return LightevalTarget(model=model, launcher="accelerate", info={"scorer": model.scorer})

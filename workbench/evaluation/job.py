@@ -162,7 +162,7 @@ def _score_model(
     store = ctx.store
     pending: list[tuple[TaskSpec, EvalRun]] = []
     for spec in specs:
-        settings = run_settings(spec, model, options, chat_template)
+        settings = run_settings(spec, model, options, chat_template, backend.scorer())
         digest = config_hash(request.project_id, spec, model, revision, settings)
         previous = None if options.force else store.finished_run_with_config(digest)
         if previous is not None:

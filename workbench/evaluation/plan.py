@@ -97,10 +97,16 @@ def project_tasks(snapshot_id: str, options: RunOptions) -> list[TaskSpec]:
             for f in options.formulations]
 
 
+# Recorded with a run but not hashed: they cannot change its numbers, so a finished run is
+# reused whichever was used (the prefix-sharing scorer gives lighteval's own log-likelihoods).
+UNHASHED_SETTINGS = ("scorer",)
+
+
 def run_settings(task: TaskSpec, model: Model, options: RunOptions,
-                 chat_template_applied: bool) -> dict[str, Any]:
-    """The explicit settings stored with a run (and hashed into its config). ``options``
-    carries the dtype the run uses (resolved by the job when the user chose none)."""
+                 chat_template_applied: bool, scorer: str | None = None) -> dict[str, Any]:
+    """The explicit settings stored with a run (and, but for UNHASHED_SETTINGS, hashed into
+    its config). ``options`` carries the dtype the run uses (resolved by the job when the
+    user chose none); ``scorer`` is what computes its log-likelihoods (backend.scorer())."""
     settings: dict[str, Any] = {
         "formulation": task.formulation, "fewshot": task.fewshot, "seed": options.seed,
         "limit": options.limit, "override_chat_template": chat_template_applied,
@@ -112,15 +118,18 @@ def run_settings(task: TaskSpec, model: Model, options: RunOptions,
         settings["engine_args"] = dict(engine)
     if task.snapshot_id is not None:
         settings["task_file_version"] = TASK_FILE_VERSION
+    if scorer is not None:
+        settings["scorer"] = scorer
     return settings
 
 
 def config_hash(project_id: int, task: TaskSpec, model: Model, model_revision: str,
                 settings: dict[str, Any]) -> str:
     """Same project, task, model (weights included) and settings: same hash, same results."""
+    hashed = {k: v for k, v in settings.items() if k not in UNHASHED_SETTINGS}
     payload = {
         "project_id": project_id, "task": task.task, "lighteval": task.lighteval_spec,
-        "snapshot_id": task.snapshot_id, "settings": settings,
+        "snapshot_id": task.snapshot_id, "settings": hashed,
         "model": {"name": model.name, "backend": model.backend, "location": model.location,
                   "params": model.params, "revision": model_revision},
     }
