@@ -87,7 +87,7 @@ def main() -> None:
             # Relative model name, run from its parent: lighteval writes its answer cache
             # under cache_dir/model_name; a fresh cache_dir per round so nothing is reused.
             return [
-                sys.executable, "-m", "workbench.evaluation.launcher", "accelerate",
+                sys.executable, "-m", "workbench.evaluation.lighteval_cli", "accelerate",
                 f"model_name={model_dir.name},batch_size=8,override_chat_template=False,"
                 f"dtype=float32,cache_dir={work / f'lighteval-cache-{round_}'}",
                 ",".join(tasks), "--custom-tasks", str(folder / TASK_FILE_NAME),

@@ -65,7 +65,7 @@ def _plain_lighteval(model_dir: Path, task_file: Path, tasks: list[str], limit: 
     args = (f"model_name={model_dir.name},batch_size=8,override_chat_template=False,"
             f"dtype=float32,cache_dir={out / 'cache'}")
     proc = subprocess.run(
-        [sys.executable, "-m", "workbench.evaluation.launcher", "accelerate", args,
+        [sys.executable, "-m", "workbench.evaluation.lighteval_cli", "accelerate", args,
          ",".join(f"{t}|0" for t in tasks), "--custom-tasks", str(task_file),
          "--max-samples", str(limit), "--output-dir", str(out), "--save-details"],
         capture_output=True, text=True, timeout=900, cwd=model_dir.parent,

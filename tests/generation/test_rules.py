@@ -9,7 +9,7 @@ import pytest
 
 from workbench.errors import InvalidInput
 from workbench.generation.dedup import DuplicateIndex, similarity
-from workbench.generation.options import answer_position, place_options
+from workbench.generation.option_order import answer_position, place_options
 from workbench.generation.prompts import available_prompts, language_name, load_prompt
 from workbench.generation.validation import DraftQuestion, Rejected, check_output
 

@@ -17,8 +17,8 @@ content, and writes them under ``cache_dir / model_name`` (inside the model's ow
 when ``model_name`` is an absolute path). Our runs are reused by their own config hash
 instead, so ``--force`` really recomputes and two runs can be compared.
 
-Call ``prepare_lighteval`` before anything imports ``lighteval.tasks.registry``'s loaders (the job and the
-launcher both call it first).
+Call ``prepare_lighteval`` before anything imports ``lighteval.tasks.registry``'s loaders (the job and
+``lighteval_cli`` both call it first).
 """
 
 from __future__ import annotations

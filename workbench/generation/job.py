@@ -17,7 +17,7 @@ from store.records import Chunk, Model, NewQuestion
 from workbench.backends.base import GenerationOptions
 from workbench.backends.registry import backend_for
 from workbench.generation.dedup import NEAR_DUPLICATE, DuplicateIndex
-from workbench.generation.options import place_options
+from workbench.generation.option_order import place_options
 from workbench.generation.validation import DraftQuestion, Rejected, check_output
 from workbench.jobs.context import JobContext
 

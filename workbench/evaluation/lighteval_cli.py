@@ -1,4 +1,4 @@
-"""The plain lighteval CLI, made to work offline: ``python -m workbench.evaluation.launcher``
+"""The plain lighteval CLI, made to work offline: ``python -m workbench.evaluation.lighteval_cli``
 takes exactly the arguments of ``lighteval`` (e.g. ``accelerate MODEL_ARGS TASKS
 --custom-tasks FILE``), installs the shims of ``workbench.evaluation.offline`` in this
 process and hands over to lighteval's own command-line app. Nothing installed is edited.
