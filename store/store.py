@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from store.argilla import ArgillaMixin
+from store.checks import ChecksMixin
 from store.documents import DocumentsMixin
 from store.evals import EvalsMixin
 from store.jobs import JobsMixin
@@ -22,6 +23,7 @@ class Store(
     ArgillaMixin,
     LeaderboardMixin,
     ServersMixin,
+    ChecksMixin,
 ):
     """Open with ``Store(path)``; use as a context manager to close it.
 

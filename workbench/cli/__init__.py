@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "eval": "workbench.cli.evals:eval_group",
     "leaderboard": "workbench.cli.leaderboard:leaderboard",
     "compare": "workbench.cli.compare:compare",
+    "items": "workbench.cli.items:items",
     "demo": "workbench.cli.demo:demo",
     "servers": "workbench.cli.servers:servers",
 }
@@ -43,6 +44,7 @@ HELP_LINES: dict[str, str] = {
     "eval": "Run and inspect lighteval evaluations.",
     "leaderboard": "Scores of every model on every task.",
     "compare": "Compare two models question by question.",
+    "items": "Item analysis across models: difficulty, discrimination, flips.",
     "demo": "Create the demo project (bundled corpus, model and question set).",
     "servers": "vLLM servers workbench started: list, stop.",
 }
