@@ -16,8 +16,10 @@ from workbench.docs import ImportReport, import_paths
 
 HELP = """\
 The **Documents** screen lists the project's documents. **i** imports a file or a folder
-(recursively; .txt .md .markdown .rst). Skipped files are listed with the reason (empty,
-binary, undecodable, too large, already imported). **Enter** shows a document with its chunks.
+(recursively; text: .txt .md .markdown .rst .text; converted to Markdown: .pdf .docx .pptx
+.html .htm .xlsx). Skipped files are listed with the reason (empty, binary, undecodable, too
+large, scanned PDF without a text layer, unreadable, already imported). **Enter** shows a
+document with its chunks and the pages (PDF) or slides (PPTX) each chunk came from.
 """
 
 
@@ -110,7 +112,7 @@ class DocumentViewScreen(WorkbenchScreen):
     """One document: its chunks on the left, the selected chunk's text on the right."""
 
     DEFAULT_CSS = """
-    DocumentViewScreen #chunks { width: 24; }
+    DocumentViewScreen #chunks { width: 34; }
     DocumentViewScreen #chunk-text { padding: 0 1; }
     """
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back")]
@@ -131,9 +133,9 @@ class DocumentViewScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.chunks = self.store.document_chunks(self.document.id)
         table = self.query_one(DataTable)
-        table.add_columns("#", "Offsets")
+        table.add_columns("#", "Offsets", "Pages")
         for c in self.chunks:
-            table.add_row(str(c.ordinal), f"{c.start}-{c.end}")
+            table.add_row(str(c.ordinal), f"{c.start}-{c.end}", c.pages or "")
         if self.chunks:
             self.show_chunk(0)
 

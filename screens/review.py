@@ -21,7 +21,7 @@ from screens.widgets.review_editor import QuestionEditor
 from screens.widgets.review_footer import TwoRowFooter
 from screens.widgets.review_passage import PassageView
 from store import QuestionFilter
-from store.records import QUESTION_STATUSES, Project, Question
+from store.records import QUESTION_STATUSES, Chunk, Project, Question
 from workbench.errors import NotFound, WorkbenchError
 from workbench.review import (
     LETTERS,
@@ -178,23 +178,28 @@ class ReviewScreen(WorkbenchScreen):
         self._show_provenance(question)
         self._show_status()
 
+    def _chunk(self, question: Question | None) -> Chunk | None:
+        if question is None or question.chunk_id is None:
+            return None
+        try:
+            return self.store.chunk(question.chunk_id)
+        except NotFound:
+            return None
+
     def _show_passage(self, question: Question | None) -> None:
         view = self.query_one(PassageView)
-        passage = None
-        if question is not None and question.chunk_id is not None:
-            try:
-                passage = self.store.chunk(question.chunk_id).text
-            except NotFound:
-                passage = None
-        if question is None or passage is None:
+        chunk = self._chunk(question)
+        if question is None or chunk is None:
             view.show(None)
             return
-        view.show(passage, supporting_span(passage, question))
+        view.show(chunk.text, supporting_span(chunk.text, question))
 
     def _show_provenance(self, question: Question | None) -> None:
         parts: list[str | tuple[str, str]] = []
         if question is not None:
-            parts.append((provenance_line(question, self._title(question.document_id)), "dim"))
+            chunk = self._chunk(question)
+            parts.append((provenance_line(question, self._title(question.document_id),
+                                          chunk.pages if chunk else None), "dim"))
             if question.flags:
                 parts.append(("  ⚑ " + ", ".join(question.flags), "bold yellow"))
             last = self.store.latest_review(question.id)

@@ -9,15 +9,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from store import Store
-from store.records import Document, NewDocument
+from store.records import ChunkSpan, Document, NewDocument
 from workbench.chunking import chunk_text
+from workbench.conversion import CONVERTED_FORMATS, ConvertedDocument, convert_files, page_range
 from workbench.settings import Settings
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | set(CONVERTED_FORMATS)
+# A PDF or slide deck is mostly pictures and layout: its file may be this many times the
+# largest document's text before it is refused unread.
+CONVERTED_FILE_FACTOR = 10
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -82,24 +87,67 @@ def _title(path: Path, text: str) -> str:
     return path.stem
 
 
-def read_document(path: Path, max_bytes: int) -> NewDocument:
-    """A file as a NewDocument; raises SkipFile with the reason."""
-    if path.suffix.lower() not in TEXT_SUFFIXES:
+def _too_large(size: int, limit: int, what: str = "") -> SkipFile:
+    return SkipFile(f"too large ({size:,} bytes{what} > {limit:,}); "
+                    "raise WORKBENCH_MAX_DOCUMENT_BYTES or split the file")
+
+
+def check_file(path: Path, max_bytes: int) -> int:
+    """The file's size when it may be imported; raises SkipFile (unsupported type, too
+    large) before anything is read."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"unsupported file type '{path.suffix or '(none)'}' "
-                       f"(supported: {', '.join(sorted(TEXT_SUFFIXES))})")
+                       f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
     size = path.stat().st_size
-    if size > max_bytes:
-        raise SkipFile(f"too large ({size:,} bytes > {max_bytes:,}); "
-                       "raise WORKBENCH_MAX_DOCUMENT_BYTES or split the file")
-    data = path.read_bytes()
-    text, encoding = decode_text(data)
-    if not text.strip():
+    limit = max_bytes * CONVERTED_FILE_FACTOR if suffix in CONVERTED_FORMATS else max_bytes
+    if size > limit:
+        raise _too_large(size, limit)
+    if size == 0:
         raise SkipFile("empty file")
+    return size
+
+
+def _document(path: Path, text: str, encoding: str, size: int,
+              title: str | None = None) -> NewDocument:
     return NewDocument(
-        path=str(path), title=_title(path, text),
+        path=str(path), title=(title or _title(path, text))[:120],
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         encoding=encoding, size_bytes=size, text=text, language=detect_language(text),
     )
+
+
+def read_document(path: Path, max_bytes: int) -> NewDocument:
+    """A text file as a NewDocument; raises SkipFile with the reason."""
+    size = check_file(path, max_bytes)
+    if path.suffix.lower() in CONVERTED_FORMATS:
+        raise SkipFile(f"{path.suffix} files are converted in import_paths, not read as text")
+    text, encoding = decode_text(path.read_bytes())
+    if not text.strip():
+        raise SkipFile("empty file")
+    return _document(path, text, encoding, size)
+
+
+def converted_document(path: Path, converted: ConvertedDocument, size: int,
+                       max_bytes: int) -> NewDocument:
+    """A converted file as a NewDocument; its 'encoding' names the format it came from."""
+    text_bytes = len(converted.text.encode("utf-8"))
+    if text_bytes > max_bytes:
+        raise _too_large(text_bytes, max_bytes, " of text")
+    return _document(path, converted.text, path.suffix.lower().lstrip("."), size,
+                     converted.title)
+
+
+def paged_chunks(chunks: list[ChunkSpan], pages: list[tuple[int, int]]) -> list[ChunkSpan]:
+    """The chunks with the pages of the source file each one spans (unchanged without
+    pages)."""
+    if not pages:
+        return chunks
+    out = []
+    for chunk in chunks:
+        first, last = page_range(pages, chunk.start, chunk.end)
+        out.append(replace(chunk, page_start=first, page_end=last))
+    return out
 
 
 def _expand(paths: Iterable[Path]) -> Iterable[tuple[Path, str | None]]:
@@ -117,21 +165,41 @@ def _expand(paths: Iterable[Path]) -> Iterable[tuple[Path, str | None]]:
 def import_paths(
     store: Store, project_id: int, paths: Iterable[str | Path], settings: Settings
 ) -> ImportReport:
-    """Import files and folders (recursively) into a project."""
+    """Import files and folders (recursively) into a project. PDF, Word, PowerPoint, HTML
+    and Excel files are converted to Markdown first, all in one child process."""
     report = ImportReport()
-    for path, problem in _expand(Path(p).expanduser() for p in paths):
-        if problem:
+    found = list(_expand(Path(p).expanduser() for p in paths))
+    sizes: dict[Path, int] = {}
+    for path, problem in found:
+        if problem is None:
+            try:
+                sizes[path] = check_file(path, settings.max_document_bytes)
+            except SkipFile as exc:
+                report.skipped.append((str(path), str(exc)))
+            except OSError as exc:
+                report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
+        else:
             report.skipped.append((str(path), problem))
-            continue
+    converted = convert_files([p for p in sizes if p.suffix.lower() in CONVERTED_FORMATS])
+    for path, size in sizes.items():
+        pages: list[tuple[int, int]] = []
         try:
-            doc = read_document(path, settings.max_document_bytes)
+            result = converted.get(str(path))
+            if result is None:
+                doc = read_document(path, settings.max_document_bytes)
+            elif isinstance(result, str):
+                raise SkipFile(result)
+            else:
+                doc = converted_document(path, result, size, settings.max_document_bytes)
+                pages = result.pages
         except SkipFile as exc:
             report.skipped.append((str(path), str(exc)))
             continue
         except OSError as exc:
             report.skipped.append((str(path), f"cannot read: {exc.strerror or exc}"))
             continue
-        chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
+        chunks = paged_chunks(
+            chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap), pages)
         stored = store.add_document(project_id, doc, chunks)
         if stored is None:
             report.skipped.append((str(path), "already imported (same content)"))

@@ -318,15 +318,17 @@ def question_dict(
     return data
 
 
-def provenance_line(question: Question, document_title: str | None) -> str:
-    """One line saying where a question came from, for people."""
+def provenance_line(question: Question, document_title: str | None,
+                    pages: str | None = None) -> str:
+    """One line saying where a question came from, for people; ``pages`` is its chunk's
+    pages in the source file ('p. 3', 'pp. 3-4'), where the format has pages."""
     parts = [question.source]
     if document_title is not None:
         parts.append(f"doc '{document_title}'")
     elif question.document_id is not None:
         parts.append(f"doc {question.document_id} (deleted)")
     if question.chunk_id is not None:
-        parts.append(f"chunk {question.chunk_id}")
+        parts.append(f"chunk {question.chunk_id}" + (f" ({pages})" if pages else ""))
     if question.model_name:
         model = question.model_name
         parts.append(f"{model} ({question.backend})" if question.backend else model)

@@ -22,8 +22,9 @@ SCRIPT = textwrap.dedent("""
                     app.pop_screen()
                     await pilot.pause()
     asyncio.run(main())
+    # markitdown (and the onnxruntime it loads) convert documents in a child process only
     heavy = ["torch", "transformers", "lighteval", "distilabel", "argilla", "datasets", "vllm",
-             "llama_cpp"]
+             "llama_cpp", "markitdown", "onnxruntime"]
     print(json.dumps([m for m in heavy if m in sys.modules]))
 """)
 

@@ -18,7 +18,8 @@ def docs() -> None:
 @pass_cli
 @command_errors
 def import_(obj: CliContext, project_name: str, paths: tuple[str, ...]) -> None:
-    """Import files and folders (recursively): .txt .md .markdown .rst."""
+    """Import files and folders (recursively): text (.txt .md .markdown .rst .text) and,
+    converted to Markdown, .pdf .docx .pptx .html .htm .xlsx."""
     from workbench.docs import import_paths
 
     project = obj.store.project(project_name)
