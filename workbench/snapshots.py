@@ -25,6 +25,7 @@ from store.records import Project, Question
 from store.snapshots import Snapshot, SnapshotItem
 from workbench.errors import InvalidInput, ServiceError
 from workbench.evaluation.task_file import render_task_file, task_name
+from workbench.hygiene import HygieneItem, HygieneReport, hygiene_report
 from workbench.settings import Settings
 
 SNAPSHOT_FORMAT = 1
@@ -101,6 +102,23 @@ def build_snapshot(store: Store, project: Project, fewshot: int = 0, seed: int =
               "source_status": "approved"}
     snapshot, created = store.add_snapshot(snapshot_id, project.id, items, params)
     return BuildResult(snapshot, created)
+
+
+def snapshot_hygiene(store: Store, snapshot_id: str) -> HygieneReport:
+    """The hygiene report of a snapshot's test split (workbench.hygiene): the frozen
+    questions and options, with their current flags and the project's documents."""
+    from workbench.results.stats import detectable_difference
+
+    snapshot = store.snapshot(snapshot_id)
+    items = store.snapshot_items(snapshot.id, "test")
+    flags = {q.id: q.flags for q in store.list_questions(snapshot.project_id)}
+    documents = {d.id: d.title for d in store.list_documents(snapshot.project_id)}
+    return hygiene_report(
+        [HygieneItem(i.question_id, str(i.payload["question"]), list(i.payload["options"]),
+                     int(i.payload["answer_index"]), i.payload.get("document_id"),
+                     flags.get(i.question_id or -1, []))
+         for i in items],
+        documents, detectable_difference(len(items)) if items else None)
 
 
 # -- export --------------------------------------------------------------------------------

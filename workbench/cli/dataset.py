@@ -38,7 +38,7 @@ class DatasetGroup(click.Group):
 
 @click.group(cls=DatasetGroup)
 def dataset() -> None:
-    """Build, list, export and push dataset snapshots."""
+    """Build, list, check (hygiene), export and push dataset snapshots."""
 
 
 def _snapshot_dict(s: Any) -> dict[str, Any]:
@@ -56,21 +56,52 @@ def _snapshot_dict(s: Any) -> dict[str, Any]:
 @pass_cli
 @command_errors
 def build(obj: CliContext, project_name: str, fewshot: int, seed: int, as_json: bool) -> None:
-    """Freeze the approved questions into an immutable snapshot (same content, same id)."""
-    from workbench.snapshots import build_snapshot
+    """Freeze the approved questions into an immutable snapshot (same content, same id),
+    with its hygiene report's warnings."""
+    from workbench.snapshots import build_snapshot, snapshot_hygiene
 
     result = build_snapshot(obj.store, obj.store.project(project_name), fewshot, seed)
     snap = result.snapshot
     from workbench.results.stats import describe_power, detectable_difference
 
+    hygiene = snapshot_hygiene(obj.store, snap.id)
     if as_json:
         echo_json({**_snapshot_dict(snap), "created": result.created,
-                   "detectable_difference": detectable_difference(snap.question_count)})
+                   "detectable_difference": detectable_difference(snap.question_count),
+                   "hygiene": hygiene.as_dict()})
         return
     state = "Built" if result.created else "Already built (same content)"
     click.echo(f"{state}: snapshot {snap.id}: {snap.question_count} test question(s), "
                f"{snap.fewshot_count} few-shot.")
     click.echo(describe_power(snap.question_count))
+    click.echo(hygiene.summary())
+    if hygiene.warnings:
+        click.echo(f"  What each means and what to do: workbench dataset hygiene "
+                   f"--snapshot {snap.id}")
+
+
+@dataset.command("hygiene")
+@click.option("--snapshot", "snapshot_id", required=True, help="Snapshot id (or a prefix).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+@command_errors
+def hygiene(obj: CliContext, snapshot_id: str, as_json: bool) -> None:
+    """Can a model score on this snapshot without knowing the domain? Answer-letter
+    balance, option-length clues, near-duplicates, flags, coverage, detectable difference."""
+    from workbench.snapshots import snapshot_hygiene
+
+    snap = obj.store.snapshot(snapshot_id)
+    report = snapshot_hygiene(obj.store, snap.id)
+    if as_json:
+        echo_json({"snapshot": snap.id, **report.as_dict()})
+        return
+    click.echo(f"Snapshot {snap.id}: {report.questions} test question(s).")
+    for figure in report.figures:
+        click.echo(f"\n{'! ' if figure.warning else '  '}{figure.label}: {figure.value}")
+        click.echo(f"    Means: {figure.meaning}")
+        if figure.warning:
+            click.echo(f"    To do: {figure.advice}")
+    click.echo("\n" + report.summary())
 
 
 @dataset.command("list")
