@@ -183,11 +183,17 @@ class EvaluateScreen(WorkbenchScreen):
         select.set_options(self._snapshot_options())
         select.value = result.snapshot.id
         from workbench.results.stats import describe_power
+        from workbench.snapshots import snapshot_hygiene
 
         verb = "Built" if result.created else "Same content as"
+        hygiene = snapshot_hygiene(self.store, result.snapshot.id)
+        more = (f" Details: workbench dataset hygiene --snapshot {result.snapshot.id}"
+                if hygiene.warnings else "")
         self.notify(f"{verb} snapshot {result.snapshot.id} "
                     f"({result.snapshot.question_count} questions). "
-                    f"{describe_power(result.snapshot.question_count)}", timeout=12)
+                    f"{describe_power(result.snapshot.question_count)}\n"
+                    f"{hygiene.summary()}{more}",
+                    severity="warning" if hygiene.warnings else "information", timeout=12)
 
     def options(self) -> RunOptions:
         chat = self.query_one("#chat", Select).value

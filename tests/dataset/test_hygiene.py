@@ -201,3 +201,23 @@ def test_dataset_build_and_hygiene_cli(cli, store: Store) -> None:  # type: igno
     assert as_json["snapshot"] == snap_id and as_json["questions"] == 8
     missing = cli("dataset", "hygiene", "--snapshot", "nosuchsnapshot")
     assert missing.returncode != 0 and "nosuchsnapshot" in (missing.stdout + missing.stderr)
+
+
+async def test_the_evaluate_screen_notice_carries_the_hygiene_summary(
+    settings, store: Store, project: Project  # type: ignore[no-untyped-def]
+) -> None:
+    from screens.app import WorkbenchApp
+
+    _exam(store, project)
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_project_screen("evaluate", project)
+        await pilot.pause()
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        (snap,) = store.snapshots(project.id)
+        notes = [n for n in app._notifications if f"snapshot {snap.id}" in n.message]
+        assert len(notes) == 1 and notes[0].severity == "warning"
+        assert snapshot_hygiene(store, snap.id).summary() in notes[0].message
+        assert notes[0].message.endswith(f"Details: workbench dataset hygiene --snapshot {snap.id}")
