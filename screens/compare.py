@@ -34,7 +34,8 @@ The lower table lists the selected task's questions. `1` both right, `2` only A 
 per-option log-probabilities; from there `r` opens the question in Review.
 
 `s` swaps A and B; `d` switches clustering between source passage and document; `Tab`
-moves between the tables.
+moves between the tables. `f` shows which questions flipped between model A's two latest
+runs of the selected task (regression tracking).
 """
 
 FILTER_KEYS = {"0": None, "1": "both", "2": "only_a", "3": "only_b", "4": "neither"}
@@ -47,6 +48,7 @@ class CompareScreen(WorkbenchScreen):
                   show=k in "0123") for k, v in FILTER_KEYS.items()],
         Binding("s", "swap", "Swap A/B"),
         Binding("d", "toggle_clustering", "Clustering", show=False),
+        Binding("f", "flips", "Flips of A", show=False),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -202,6 +204,14 @@ class CompareScreen(WorkbenchScreen):
             self.query_one("#cmp-a", Select).value = self.model_a or Select.NULL
             self.query_one("#cmp-b", Select).value = self.model_b or Select.NULL
         self.compute()
+
+    def action_flips(self) -> None:
+        from screens.run_flips import RunFlipsScreen
+
+        if self.model_a:
+            tc = self.selected_task()
+            self.app.push_screen(RunFlipsScreen(self.project, self.model_a,
+                                                tc.task if tc is not None else None))
 
     def action_toggle_clustering(self) -> None:
         self.cluster_by = "document" if self.cluster_by == "passage" else "passage"

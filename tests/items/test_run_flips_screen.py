@@ -46,3 +46,22 @@ async def test_flips_screen_with_one_run_says_what_it_needs(settings, store, pro
         await pilot.pause()
         assert "needs two finished runs" in str(app.screen.query_one("#flips-summary").render())
         assert app.screen.query_one("#flips-table", DataTable).row_count == 0
+
+
+async def test_f_in_compare_opens_the_flips_of_model_a_on_the_selected_task(
+        settings, store, project):
+    qids = make_questions(store, project, 6)
+    add_run(store, project, "A", "exam", [1, 1, 1, 0, 0, 0], qids)
+    add_run(store, project, "B", "exam", [1, 0, 1, 0, 1, 0], qids)
+    add_run(store, project, "A", "exam", [0, 1, 1, 0, 0, 1], qids)
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_project_screen("compare", project, model_a="A", model_b="B")
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunFlipsScreen) and screen.model == "A"
+        table = screen.query_one("#flips-table", DataTable)
+        assert [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1]))
+                for i in range(table.row_count)] == [("broke", "0"), ("fixed", "5")]
