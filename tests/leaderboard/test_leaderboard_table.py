@@ -8,11 +8,11 @@ import json
 import math
 
 import pytest
+import scipy.stats
 from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
 
-from workbench.results import leaderboard as lb
-from workbench.results import stats
 from workbench.errors import InvalidInput
+from workbench.results import leaderboard as lb
 
 
 def _ones(k: int, n: int) -> list[int]:
@@ -38,10 +38,13 @@ def test_cells_hold_our_own_statistics(board_store, project):
     data = lb.load_leaderboard_data(board_store, project)
     board = lb.build_leaderboard(data)
     cell = board.cell("mid", "facts")
-    expected = stats.accuracy(_ones(34, 40), [f"p{i // 4}" for i in range(40)])
-    assert cell.accuracy == expected
+    # By hand: 34 of 40 right, the first 34. Passages of four: eight all right (residual
+    # sums 4 - 3.4 = 0.6), one with two (-1.4), one with none (-3.4): squares 2.88 + 1.96 +
+    # 11.56 = 16.4; clustered variance 16.4 / 40^2 * 10/9 (CR1); i.i.d. .85 * .15 / 39.
     assert cell.accuracy.value == pytest.approx(0.85)
-    assert cell.accuracy.clustered_stderr is not None
+    assert cell.accuracy.n == 40 and cell.accuracy.clusters == 10
+    assert cell.accuracy.stderr == pytest.approx(math.sqrt(0.85 * 0.15 / 39))
+    assert cell.accuracy.clustered_stderr == pytest.approx(math.sqrt(16.4 / 1600 * 10 / 9))
     assert board.tasks == ["facts", "reasoning"]
 
 
@@ -73,10 +76,15 @@ def test_best_and_tied_marks(board_store, project):
     assert big.best and big.leader and big.tied_with_leader is None
     assert not mid.best and mid.tied_with_leader is True  # 36 vs 34 of 40: not significant
     assert small.tied_with_leader is False  # 36 vs 12: clearly worse
-    # Holm over the column's two tests: the smaller raw p is doubled
-    raw_small = stats.paired_difference(_ones(36, 40), _ones(12, 40)).test.p_value
-    raw_mid = stats.paired_difference(_ones(36, 40), _ones(34, 40)).test.p_value
-    assert small.p_vs_leader == pytest.approx(stats.holm([raw_mid, raw_small])[1])
+    # By hand, both clustered z-tests (passages of four, CR1 10/9). big - small: +1 on
+    # questions 12-35, mean 0.6; residual sums -2.4 (x4) and 1.6 (x6): squares 38.4,
+    # variance 38.4 / 1600 * 10/9 = 0.08/3, z = 0.6 / sqrt(0.08/3) = sqrt(13.5).
+    # big - mid: +1 on 34, 35, mean 0.05; residual sums 1.8 and -0.2 (x9): squares 3.6,
+    # variance 3.6 / 1600 * 10/9 = 0.0025, z = 1. Holm over the column's two tests: the
+    # smaller raw p is doubled, the larger stays (it is above the doubled one).
+    raw_small = 2 * scipy.stats.norm.sf(math.sqrt(13.5))
+    assert small.p_vs_leader == pytest.approx(2 * raw_small)
+    assert mid.p_vs_leader == pytest.approx(2 * scipy.stats.norm.sf(1.0))
     rows = {r.model: r for r in board.rows}
     assert rows["mid"].leader and rows["big"].tied_with_leader is True
     assert rows["small"].tied_with_leader is False
@@ -122,8 +130,9 @@ def test_tasks_on_one_snapshot_are_pooled_with_their_covariance(store, project, 
     add_run(store, project, "m", "exam-mcf", outcomes, questions[:20], snapshot_id=snap)
     add_run(store, project, "m", "exam-cloze", outcomes, questions[:20], snapshot_id=snap)
     row = lb.build_leaderboard(lb.load_leaderboard_data(store, project)).rows[0]
-    # the same outcomes twice: averaging them gives no extra precision
-    assert row.average.stderr == pytest.approx(stats.accuracy(outcomes).stderr)
+    # the same outcomes twice: averaging them gives no extra precision. By hand: sample
+    # variance of ten 1s and ten 0s is 0.25 * 20/19 = 5/19, over 20 questions: 1/76.
+    assert row.average.stderr == pytest.approx(math.sqrt(1 / 76))
 
 
 def test_settings_shown_and_mixed_settings_flagged(store, project, questions):

@@ -269,7 +269,13 @@ def test_paired_difference_uses_mcnemar_on_discordant_pairs():
     b = [1] * 20 + [0] * 9 + [1] * 3 + [0] * 8
     d = stats.paired_difference(a, b)
     assert (d.both, d.only_a, d.only_b, d.neither) == (20, 9, 3, 8)
-    assert d.test == stats.mcnemar(9, 3)
+    # by hand: 12 discordant pairs (< 25), so mid-p of Binomial(12, 1/2) at min(9, 3) = 3:
+    # P(X <= 3) = (1 + 12 + 66 + 220) / 4096 = 299/4096, P(X = 3) = 220/4096,
+    # mid-p = 2 * 299/4096 - 220/4096 = 378/4096 = 0.0923: no significant difference
+    assert d.test.name == "McNemar mid-p"
+    assert d.test.statistic == 3
+    assert d.test.p_value == pytest.approx(378 / 4096)
+    assert not d.significant
     assert d.difference == pytest.approx(6 / 40)
 
 
@@ -312,18 +318,52 @@ def test_mcnemar_on_clustered_data_that_clustering_does_not_widen():
     assert d.test.p_value == pytest.approx(378 / 4096)  # mid-p of b=9, c=3, by hand
 
 
-def _mid_p_two_sided(b: int, m: int, pi: float) -> float:
+# 40 questions in 4 passages of 10. Passage 0: A right, B wrong on all 10; passages 1-3:
+# both right on 5 and both wrong on 5. McNemar sees 10 discordant pairs, all one way.
+CONCENTRATED_A = [1] * 10 + ([1] * 5 + [0] * 5) * 3
+CONCENTRATED_B = [0] * 10 + ([1] * 5 + [0] * 5) * 3
+CONCENTRATED_CLUSTERS = [f"p{i // 10}" for i in range(40)]
+
+
+def test_discordant_pairs_in_one_passage_test_the_clustered_difference():
+    # A case where McNemar and the clustered interval disagree. By hand:
+    # McNemar (10, 0): mid-p = 2 * 1/1024 - 1/1024 = 1/1024, "significant".
+    # Differences: 1 on passage 0, 0 elsewhere; mean 10/40 = 1/4. Cluster sums of residuals:
+    # 10 * 3/4 = 7.5 and 10 * (-1/4) = -2.5 three times: sandwich (56.25 + 3 * 6.25) / 40^2
+    # = 75/1600; CR1 x 4/3 = 1/16, clustered SE 1/4, so z = 1 and p = 2 * (1 - Phi(1)) =
+    # 0.317: not significant, and the interval 1/4 -+ 1.96/4 holds 0. (Before this test the
+    # code paired the McNemar verdict with the clustered interval: significant at p = 1/1024
+    # beside [-0.17, 0.67]; tests/stats failed here on that code.)
+    d = stats.paired_difference(CONCENTRATED_A, CONCENTRATED_B, CONCENTRATED_CLUSTERS)
+    assert (d.both, d.only_a, d.only_b, d.neither) == (15, 10, 0, 15)
+    assert stats.mcnemar(10, 0).p_value == pytest.approx(1 / 1024)
+    assert d.difference == pytest.approx(0.25)
+    assert d.clustered_stderr == pytest.approx(0.25)
+    assert d.clusters == 4 and stats.few_clusters(d.clusters)
+    # i.i.d.: residual squares 10 * 9/16 + 30 * 1/16 = 7.5 over 40 * 39: design effect 13
+    assert d.stderr == pytest.approx(math.sqrt(7.5 / 1560))
+    assert d.design_effect == pytest.approx(13.0)
+    assert d.test.name == "clustered z-test"
+    assert d.test.statistic == pytest.approx(1.0)
+    assert d.test.p_value == pytest.approx(2 * scipy.stats.norm.sf(1.0))
+    assert not d.significant
+    lo, hi = d.interval
+    assert (lo, hi) == pytest.approx((0.25 - 1.959964 / 4, 0.25 + 1.959964 / 4))
+    assert lo < 0 < hi
+
+
+def _mid_p_two_sided(b: int, m: int, pi: np.ndarray) -> np.ndarray:
     """Two-sided mid-p of Binomial(m, pi) at b, from scipy.stats (independent of ours)."""
     dist = scipy.stats.binom(m, pi)
     lower = dist.cdf(b) - dist.pmf(b) / 2
     upper = dist.sf(b) + dist.pmf(b) / 2
-    return min(1.0, 2 * min(lower, upper))
+    return np.minimum(1.0, 2 * np.minimum(lower, upper))
 
 
 def test_mcnemar_interval_is_the_mid_p_test_inverted():
     # b=9, c=3 of n=40: brute force over the share pi = P(only A | discordant)
     grid = np.linspace(0.0, 1.0, 200_001)
-    kept = [pi for pi in grid if _mid_p_two_sided(9, 12, pi) >= 0.05]
+    kept = grid[_mid_p_two_sided(9, 12, grid) >= 0.05]
     lo, hi = stats.mcnemar_interval(9, 3, 40)
     assert lo == pytest.approx(12 / 40 * (2 * kept[0] - 1), abs=1e-4)
     assert hi == pytest.approx(12 / 40 * (2 * kept[-1] - 1), abs=1e-4)
@@ -401,6 +441,38 @@ def test_detectable_difference_shrinks_with_correlation_and_questions():
 
 def test_tiny_sets_detect_nothing():
     assert stats.detectable_difference(1) is None
+    assert stats.detectable_difference(3, 0.5, 0.9) is None  # at most 0.75 power anywhere
+
+
+def _power_by_hand(n: int, delta: float, rho: float = 0.9, baseline: float = 0.5) -> float:
+    """Two-sided normal power of the paired test, written out with scipy.stats.norm."""
+    other = baseline + delta
+    shift = delta * math.sqrt(n) / _sd(baseline, other, rho)
+    z = scipy.stats.norm.ppf(0.975)
+    return float(scipy.stats.norm.cdf(shift - z) + scipy.stats.norm.cdf(-shift - z))
+
+
+# Found with mpmath at 30 digits (scan of the gap in steps of 1e-4, then findroot), outside
+# workbench: the first gap from 0.5 that reaches 80% power at correlation 0.9.
+FIRST_GAP_AT_80 = {4: 0.318367955301, 5: 0.276218799564, 6: 0.250030148459,
+                   7: 0.230884157447}
+
+
+@pytest.mark.parametrize("n", [4, 5, 6, 7])
+def test_detectable_difference_searches_past_the_top_gap(n):
+    # Power is not monotone in the gap: the variance of the difference changes with it. For
+    # n = 4 by hand: at a gap of 0.30 (0.5 vs 0.8) var = .25 + .16 - 2 * .9 * .2 = .05,
+    # shift = .3 * 2 / sqrt(.05) = 2.683, power = Phi(2.683 - 1.960) = 0.765; at 0.35 it is
+    # 0.840; at 0.5 (0.5 vs 1.0) var = .25, shift = 2, power = Phi(0.04) = 0.516. So 80% is
+    # reached near 0.32 and lost again near 0.45; the old search, which looked only at the
+    # top gap, said nothing was detectable.
+    assert _power_by_hand(n, 0.4999) < 0.8
+    delta = stats.detectable_difference(n, 0.5, 0.9)
+    assert delta == pytest.approx(FIRST_GAP_AT_80[n], abs=1e-9)
+    assert _power_by_hand(n, delta) == pytest.approx(0.8, abs=1e-9)
+    if n == 4:
+        assert _power_by_hand(4, 0.30) == pytest.approx(0.765, abs=1e-3)
+        assert _power_by_hand(4, 0.35) == pytest.approx(0.840, abs=1e-3)
 
 
 def test_questions_needed_is_the_smallest_sufficient_n():
