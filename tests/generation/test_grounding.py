@@ -235,6 +235,25 @@ def test_imported_questions_are_shown_as_not_grounded(store: Store, project: Pro
     assert question_dict(store.question(old))["grounding"]["status"].startswith("not checked")
 
 
+def test_the_questions_cli_says_an_imported_bank_is_not_grounded(
+    store: Store, cli, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    # A real exam bank through 'questions import', then 'questions list --json' and the
+    # text listing, as a script would read them.
+    store.create_project("bank")
+    bank = tmp_path / "bank.csv"
+    bank.write_text("What is the capital of France?,Paris,Madrid,Rome,Berlin,A\n"
+                    "How many sides does a hexagon have?,Five,Six,Seven,Eight,B\n")
+    out = cli("questions", "import", "--project", "bank", str(bank))
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(cli("questions", "list", "--project", "bank", "--json").stdout)
+    assert len(listed) == 2
+    assert [q["grounding"] for q in listed] == [
+        {"status": "not grounded: imported", "quote": None}] * 2
+    text = cli("questions", "list", "--project", "bank").stdout
+    assert text.count("not grounded: imported") == 2
+
+
 # -- prompts -----------------------------------------------------------------------------------
 
 def test_mcq_v2_asks_for_a_quote_and_mcq_v1_stays_readable(
@@ -277,24 +296,30 @@ def test_rejection_kinds_are_counted_per_job(store: Store, project: Project) -> 
 
 @pytest.mark.slow
 def test_a_real_generation_job_counts_its_rejections_by_kind(
-    store: Store, settings: Settings, corpus_project: Project
+    store: Store, corpus_project: Project, cli  # type: ignore[no-untyped-def]
 ) -> None:
-    from workbench.jobs.runner import run_job
-
-    req = GenerationRequest(corpus_project.name, per_chunk=2, limit_chunks=2, seed=3,
-                            max_new_tokens=200, max_attempts=1)
-    params = prepare_generation(store, settings, req)
-    job = store.create_job("generate", params, params["project_id"])
-    run_job(str(settings.store_path), job.id)
-    job = store.job(job.id)
+    # The bundled model through 'generate --wait', in a real job process: its last progress
+    # line and the Jobs screen's line say how many outputs each check rejected.
+    out = cli("generate", "--project", corpus_project.name, "--per-chunk", "2",
+              "--limit-chunks", "2", "--seed", "3", "--max-new-tokens", "200",
+              "--max-attempts", "1", "--wait")
+    assert out.returncode == 0, out.stderr
+    job_id = int(out.stdout.splitlines()[0])
+    job = store.job(job_id)
     assert job.state == "done", (job.error, job.hint)
     questions = [q for q in store.list_questions(corpus_project.id,
                                                  QuestionFilter(include_rejected=True))
                  if q.job_id == job.id]
     assert len(questions) == 4 and {q.prompt_version for q in questions} == {"mcq_v2"}
     rejected = [q for q in questions if q.status == "rejected"]
-    assert job.result["rejections"] == dict(Counter(q.rejection_kind for q in rejected))
+    by_kind = Counter(q.rejection_kind for q in rejected)
+    assert job.result["rejections"] == dict(by_kind)
     assert sum(job.result["rejections"].values()) == job.result["rejected"] == len(rejected)
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"job {job.id} done ")
+    assert f"{4 - len(rejected)} questions, {len(rejected)} rejected" in last
+    for kind, n in by_kind.items():
+        assert f"{kind} {n}" in last and f"{kind} {n}" in (job.message or "")
     for q in rejected:
         assert q.rejection_kind in REJECTION_KINDS and q.quote is None
     for q in questions:

@@ -130,10 +130,16 @@ def _summary(ctx: JobContext, model: Model) -> dict[str, Any]:
 
 
 def _progress_message(ctx: JobContext) -> str:
+    """'3 questions, 5 rejected (no-quote 3, not-json 2)': the job's line in the Jobs
+    screen and in '--wait' output, with the rejections counted by kind."""
     counts = ctx.store.job_question_counts(ctx.job.id)
     rejected = counts.get("rejected", 0)
     total = sum(counts.values())
-    return f"{total - rejected} questions, {rejected} rejected"
+    message = f"{total - rejected} questions, {rejected} rejected"
+    if rejected:
+        kinds = ctx.store.job_rejection_kinds(ctx.job.id)
+        message += " (" + ", ".join(f"{kind} {n}" for kind, n in kinds.items()) + ")"
+    return message
 
 
 def run_generation_job(ctx: JobContext) -> dict[str, Any]:
