@@ -26,15 +26,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class JobsChanged(Message):
+class JobsChanged(Message, bubble=False):
     """The app's job watcher saw jobs change (progress, state, a new job).
 
     The app hands it to the screen on top; a screen that shows jobs handles
     ``on_jobs_changed`` and re-reads what it shows. A screen coming back on top re-reads in
     ``on_screen_resume`` (it missed the messages meanwhile).
-    """
 
-    bubble = False  # posted to the screen by the app: it must not travel back up
+    It must not bubble: the screen's copy would travel back up to the app, which hands it
+    to the screen again, endlessly. Textual takes that from the class keyword; a class
+    attribute ``bubble = False`` is overwritten by ``Message.__init_subclass__``.
+    """
 
     def __init__(self, seen: JobsSeen) -> None:
         super().__init__()
