@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 
 from screens.base import JobsChanged, WorkbenchScreen
+from screens.widgets.job_progress import show_job_progress
 from store.records import Project
 from workbench.argilla_sync.launch import start_sync
 from workbench.argilla_sync.overview import LocalView, RemoteView, local_view, remote_view
@@ -136,13 +137,13 @@ class ArgillaScreen(WorkbenchScreen):
         job = local.running
         bar = self.query_one("#progress", ProgressBar)
         bar.display = job is not None
+        show_job_progress(bar, job)
         if job is None:
             self.query_one("#job-line", Static).update("")
         else:
             kind = job.kind.removeprefix("argilla_")
             self.query_one("#job-line", Static).update(
                 f"{kind.capitalize()} running (job {job.id}): {job.message}")
-            bar.update(total=job.progress_total or None, progress=job.progress_done)
         for button_id in ("push", "pull"):
             self.query_one(f"#{button_id}", Button).disabled = job is not None
 

@@ -25,6 +25,7 @@ from textual.widgets import (
 
 from screens.base import JobsChanged, WorkbenchScreen
 from screens.form_fields import int_field
+from screens.widgets.job_progress import show_job_progress
 from store.records import Job, Project
 from workbench.backends.registry import backend_class
 from workbench.errors import InvalidInput, WorkbenchError
@@ -141,7 +142,7 @@ class EvaluateScreen(WorkbenchScreen):
         job = self.store.job(self.job_id) if self.job_id is not None else None
         runs = self.store.eval_runs(self.project.id)
         seen = (None if job is None else (job.state, job.progress_done, job.message),
-                len(runs), tuple(r.state for r in runs[-20:]))
+                len(runs), tuple(r.progress for r in runs[-20:]))
         if seen == self._seen:
             return
         self._seen = seen
@@ -153,15 +154,16 @@ class EvaluateScreen(WorkbenchScreen):
             settings = (f"{s.get('fewshot', 0)}-shot "
                         f"{'chat' if s.get('override_chat_template') else 'plain'}"
                         f"{' limit ' + str(s['limit']) if s.get('limit') else ''}")
-            table.add_row(str(r.id), r.model_name, r.task, r.state, _score(r, "acc"),
+            table.add_row(str(r.id), r.model_name, r.task, r.progress, _score(r, "acc"),
                           _score(r, "acc_norm"), settings, key=str(r.id))
 
     def _show_job(self, job: Job | None) -> None:
         status = self.query_one("#job-status", Static)
         bar = self.query_one("#job-progress", ProgressBar)
+        bar.display = job is not None
+        show_job_progress(bar, job)
         if job is None:
             status.update("No evaluation running.")
-            bar.update(total=None, progress=0)
             return
         line = f"Job {job.id}: {job.state}"
         if job.message:
@@ -169,7 +171,6 @@ class EvaluateScreen(WorkbenchScreen):
         if job.error:
             line += f"\n[b red]{job.error}[/] {job.hint or ''}"
         status.update(line)
-        bar.update(total=job.progress_total or None, progress=job.progress_done)
 
     # -- actions ---------------------------------------------------------------------------
     def action_build_snapshot(self) -> None:

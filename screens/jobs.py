@@ -10,8 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, ListItem, ListView, ProgressBar, Static
 
 from screens.base import JobsChanged, WorkbenchScreen
+from screens.widgets.job_progress import show_job_progress
 from store.records import Job, Project
 from workbench.errors import WorkbenchError
+from workbench.evaluation.status import job_run_status
 from workbench.jobs.launch import cancel_job, resume_job
 from workbench.jobs.supervise import format_duration, tail_log
 
@@ -54,8 +56,7 @@ class JobRow(ListItem):
         style = STATE_STYLE.get(job.state, "")
         self.query_one(".job-title", Label).update(
             f"#{job.id} {job.kind} [{style}]{job.state}[/]")
-        bar = self.query_one(ProgressBar)
-        bar.update(total=job.progress_total or None, progress=job.progress_done)
+        show_job_progress(self.query_one(ProgressBar), job)
         extra = []
         if job.rate and job.active:
             extra.append(f"{job.rate:.2f}/s")
@@ -138,7 +139,8 @@ class JobsScreen(WorkbenchScreen):
             log.update("")
             return
         lines = [f"[b]#{job.id} {job.kind}[/b]  attempts {job.attempts}  created {job.created_at[:19]}"]
-        if job.result:
+        lines += [f"  {status.line()}" for status in job_run_status(self.store, job)]
+        if job.result and job.kind != "eval":  # an eval job's runs are listed above
             lines.append("result: " + ", ".join(f"{k} {v}" for k, v in job.result.items()))
         if job.hint:
             lines.append(f"[i]{job.hint}[/i]")
