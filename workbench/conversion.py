@@ -102,6 +102,10 @@ def _pdf(data: bytes) -> ConvertedDocument:
     try:
         source = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ValueError("password-protected PDF: save a copy without the password (e.g. "
+                             "'qpdf --decrypt --password=PW in.pdf out.pdf') and import that"
+                             ) from None
         raise ValueError(f"not a readable PDF ({exc})") from None
     parts = []
     for index in range(len(source)):

@@ -257,6 +257,16 @@ def test_broken_and_empty_office_files_are_skipped_with_clear_reasons(
     _write(tmp_path / "files", "empty.pdf", b"")
     _write(tmp_path / "files", "blank.docx", b"  \n ")
     _write(tmp_path / "files", "fake.xlsx", b"PK\x03\x04 not really a zip")
+    from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
+
+    locked = FPDF()
+    locked.set_font("helvetica", size=12)
+    locked.add_page()
+    locked.multi_cell(0, 8, PAGES[0])
+    locked.set_encryption(owner_password="owner", user_password="user",
+                          encryption_method=EncryptionMethod.RC4)
+    locked.output(str(tmp_path / "files" / "locked.pdf"))
     report = import_paths(store, project.id, [tmp_path / "files"], settings)
     assert report.imported == []
     reasons = {Path(p).name: why for p, why in report.skipped}
@@ -266,6 +276,7 @@ def test_broken_and_empty_office_files_are_skipped_with_clear_reasons(
     assert reasons["junk.xlsx"].startswith("not a readable Excel file (BadZipFile")
     assert reasons["fake.xlsx"].startswith("not a readable Excel file (BadZipFile")
     assert reasons["empty.pdf"] == "empty file" and reasons["blank.docx"] == "empty file"
+    assert reasons["locked.pdf"].startswith("password-protected PDF: save a copy without")
     assert store.table_counts()["documents"] == 0
     # the conversion ran in a child process: this one never imported markitdown
     assert "markitdown" not in sys.modules and "onnxruntime" not in sys.modules
