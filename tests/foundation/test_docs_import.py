@@ -292,3 +292,38 @@ def test_the_cli_imports_a_pdf_and_says_what_it_skipped(tmp_path, cli, store):
     assert f"imported  {tmp_path / 'files' / 'bonds.pdf'}  (1 chunks, pdf, en)" in out.stdout
     assert f"skipped   {tmp_path / 'files' / 'scan.pdf'}: scanned PDF: no page has a text layer" in out.stdout
     assert "1 imported, 1 skipped." in out.stdout
+
+
+async def test_the_documents_screen_imports_a_pdf_and_shows_its_pages(tmp_path, settings, store):
+    import sys
+
+    from screens.app import WorkbenchApp
+    from screens.documents import DocumentsScreen, DocumentViewScreen
+
+    project = store.create_project("docs")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    _pdf(folder / "bonds.pdf", PAGES[:2])
+    _scanned_pdf(folder / "scan.pdf")
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.open_project_screen("documents", project)
+        await pilot.pause()
+        assert isinstance(app.screen, DocumentsScreen)
+        await pilot.press("i")
+        for ch in str(folder):
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        report = str(app.screen.query_one("#import-report").render())
+        assert report.startswith("1 imported, 1 skipped.")
+        assert "scanned PDF: no page has a text layer" in report
+        await pilot.press("enter")
+        assert isinstance(app.screen, DocumentViewScreen)
+        table = app.screen.query_one("#chunks")
+        assert [str(c) for c in table.get_row_at(0)] == ["0", f"0-{app.screen.chunks[0].end}",
+                                                         "pp. 1-2"]
+    # the screen's import converted in a child process: the TUI never loaded markitdown
+    assert "markitdown" not in sys.modules and "onnxruntime" not in sys.modules
