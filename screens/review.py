@@ -21,7 +21,7 @@ from screens.widgets.review_editor import QuestionEditor
 from screens.widgets.review_footer import TwoRowFooter
 from screens.widgets.review_passage import PassageView
 from store import QuestionFilter
-from store.records import QUESTION_STATUSES, Chunk, Project, Question
+from store.records import Chunk, Project, Question
 from workbench.errors import NotFound, WorkbenchError
 from workbench.review import (
     LETTERS,
@@ -30,10 +30,14 @@ from workbench.review import (
     Decision,
     Discard,
     Edit,
+    ReviewTally,
     decide,
+    landing_question_id,
+    next_question_id,
     provenance_line,
     supporting_span,
     undo_last,
+    work_filter,
 )
 
 HELP = """\
@@ -119,11 +123,15 @@ class ReviewScreen(WorkbenchScreen):
         self.filt = QuestionFilter()
         self.current: Question | None = None
         self.editing = False
-        self.counts: dict[str, int] = {}
-        self.view_total = 0
+        self.tally = ReviewTally({}, 0)
         self._titles: dict[int, str | None] = {}
         self._own_dialog = False
         self._first_resume = True
+
+    @property
+    def view_total(self) -> int:
+        """How many questions the view (the filter) holds."""
+        return self.tally.view_total
 
     @property
     def reviewer(self) -> str:
@@ -212,12 +220,11 @@ class ReviewScreen(WorkbenchScreen):
         parts: list[str | tuple[str, str]] = []
         if q is not None:
             parts += [(f"#{q.id} ", "bold"), (q.status, STATUS_STYLES.get(q.status, "")), "  "]
-        total = sum(v for k, v in self.counts.items() if k != "rejected")
-        reviewed = total - self.counts.get("pending", 0)
+        tally = self.tally
         parts += [
-            f"view {self.view_total:,} · reviewed {reviewed:,}/{total:,}: ",
-            (f"{self.counts.get('approved', 0):,} ok", STATUS_STYLES["approved"]),
-            (f" {self.counts.get('discarded', 0):,} out", STATUS_STYLES["discarded"]),
+            f"view {tally.view_total:,} · reviewed {tally.reviewed:,}/{tally.total:,}: ",
+            (f"{tally.count('approved'):,} ok", STATUS_STYLES["approved"]),
+            (f" {tally.count('discarded'):,} out", STATUS_STYLES["discarded"]),
         ]
         described = self._describe_filter()
         if described:
@@ -251,48 +258,26 @@ class ReviewScreen(WorkbenchScreen):
         )
 
     def _reload_counts(self) -> None:
-        self.counts = {s: 0 for s in QUESTION_STATUSES}
-        self.counts.update(self.store.question_status_counts(self.project.id))
-        self.view_total = self.store.count_questions(self.project.id, self.filt)
+        self.tally = ReviewTally.read(self.store, self.project.id, self.filt)
 
     def _status_moved(self, before: str, after: str) -> None:
         """Keep the counts right after one decision without recounting 100k rows."""
-        if before == after:
-            return
-        self.counts[before] = self.counts.get(before, 0) - 1
-        self.counts[after] = self.counts.get(after, 0) + 1
-        if self.filt.status in (before, after):
-            self.view_total += 1 if self.filt.status == after else -1
+        self.tally = self.tally.moved(before, after, self.filt)
 
-    # -- where to go -------------------------------------------------------------------
-    def _work_filter(self) -> QuestionFilter:
-        """The questions that auto-advance visits: the pending ones of the view, unless the
-        view is narrowed to another status on purpose (then all of the view)."""
-        if self.filt.status in (None, "pending"):
-            return dataclasses.replace(self.filt, status="pending")
-        return self.filt
-
+    # -- where to go (the policy is workbench.review's) ------------------------------------
     def _landing_id(self) -> int | None:
-        """Where the screen opens and where a new filter lands: the first pending question
-        of the view, else the first question of the view."""
-        first = self.store.first_question_id(self.project.id, self._work_filter())
-        if first is None:
-            first = self.store.first_question_id(self.project.id, self.filt)
-        return first
+        return landing_question_id(self.store, self.project.id, self.filt)
 
     def _advance(self) -> None:
         """Move to the next question to work on after the current one, wrapping around."""
         if self.current is None:
             self.show_question(self._landing_id())
             return
-        work = self._work_filter()
         here = self.current.id
-        target = self.store.neighbour_question_id(self.project.id, work, here)
+        target = next_question_id(self.store, self.project.id, self.filt, here)
         if target is None:
-            target = self.store.first_question_id(self.project.id, work)
-        if target is None or target == here:
             self.show_question(here)
-            left = "pending " if work.status == "pending" else ""
+            left = "pending " if work_filter(self.filt).status == "pending" else ""
             self._say(f"No other {left}questions in this view.")
             return
         self.show_question(target)
@@ -432,7 +417,7 @@ class ReviewScreen(WorkbenchScreen):
         self._step(False)
 
     def action_first_pending(self) -> None:
-        target = self.store.first_question_id(self.project.id, self._work_filter())
+        target = self.store.first_question_id(self.project.id, work_filter(self.filt))
         if target is None:
             self._say("No pending questions in this view.")
             return

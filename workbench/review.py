@@ -8,11 +8,13 @@ review and nothing is lost if the terminal dies mid-session.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from store.records import Question, Review
+from store.questions import QuestionFilter
+from store.records import QUESTION_STATUSES, Question, Review
 from workbench.errors import InvalidInput
 from workbench.generation.grounding import NOT_GROUNDED_IMPORTED, grounding_status, quote_span
 
@@ -222,6 +224,73 @@ def undo_last(store: Store, project_id: int, reviewer: str, origin: str = "tui")
         return None
     check_undoable(store.question(target.question_id), target)
     return store.undo_review(target.id, reviewer, origin=origin)
+
+
+# -- the counts, and where the reviewer goes next -----------------------------------------
+@dataclass(frozen=True)
+class ReviewTally:
+    """What the Review screen counts: the project's questions by status, and how many the
+    view (its filter) holds. ``moved`` keeps it right after a decision without recounting."""
+
+    by_status: dict[str, int]
+    view_total: int
+
+    @classmethod
+    def read(cls, store: Store, project_id: int, filt: QuestionFilter) -> ReviewTally:
+        by_status = {s: 0 for s in QUESTION_STATUSES}
+        by_status.update(store.question_status_counts(project_id))
+        return cls(by_status, store.count_questions(project_id, filt))
+
+    @property
+    def total(self) -> int:
+        """The questions a reviewer can see (the validator's rejections are not among them)."""
+        return sum(n for status, n in self.by_status.items() if status != "rejected")
+
+    @property
+    def reviewed(self) -> int:
+        return self.total - self.by_status.get("pending", 0)
+
+    def count(self, status: str) -> int:
+        return self.by_status.get(status, 0)
+
+    def moved(self, before: str, after: str, filt: QuestionFilter) -> ReviewTally:
+        """The tally after one question's status went from ``before`` to ``after``."""
+        if before == after:
+            return self
+        by_status = dict(self.by_status)
+        by_status[before] = by_status.get(before, 0) - 1
+        by_status[after] = by_status.get(after, 0) + 1
+        view_total = self.view_total
+        if filt.status in (before, after):
+            view_total += 1 if filt.status == after else -1
+        return ReviewTally(by_status, view_total)
+
+
+def work_filter(filt: QuestionFilter) -> QuestionFilter:
+    """The questions auto-advance visits: the pending ones of the view, unless the view is
+    narrowed to another status on purpose (then all of the view)."""
+    if filt.status in (None, "pending"):
+        return dataclasses.replace(filt, status="pending")
+    return filt
+
+
+def landing_question_id(store: Store, project_id: int, filt: QuestionFilter) -> int | None:
+    """Where the Review screen opens and where a new filter lands: the first pending
+    question of the view, else the view's first question; None for an empty view."""
+    first = store.first_question_id(project_id, work_filter(filt))
+    if first is None:
+        first = store.first_question_id(project_id, filt)
+    return first
+
+
+def next_question_id(store: Store, project_id: int, filt: QuestionFilter, here: int) -> int | None:
+    """The question to work on after ``here`` (see ``work_filter``), wrapping around to the
+    first; None when the view holds no other question to work on."""
+    work = work_filter(filt)
+    target = store.neighbour_question_id(project_id, work, here)
+    if target is None:
+        target = store.first_question_id(project_id, work)
+    return None if target == here else target
 
 
 # -- the relevant sentence ----------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 from review_helpers import ReviewData, review_screen
 
 from screens.modals.help import HelpScreen
+from screens.modals.review_discard import DiscardModal
 from screens.review import ReviewScreen
 from screens.widgets.review_card import QuestionCard
-from screens.modals.review_discard import DiscardModal
 from screens.widgets.review_editor import QuestionEditor
 from screens.widgets.review_passage import PassageView
 from store import Store
