@@ -7,7 +7,7 @@ the current state, which always equals its latest review's outcome.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,11 +60,15 @@ def _encode(field: str, value: Any) -> Any:
 
 
 class QuestionsMixin(StoreBase):
-    def add_questions(self, questions: Iterable[NewQuestion]) -> list[int]:
+    def add_questions(self, questions: Iterable[NewQuestion],
+                      flag_existing: Mapping[int, Iterable[str]] | None = None) -> list[int]:
         """Insert questions in one transaction; returns the new ids.
 
         A question whose (job_id, item_key) is already stored is skipped, so a resumed job
-        never stores the same item twice.
+        never stores the same item twice. ``flag_existing`` ({question id: flags}) adds
+        flags to stored questions in the same transaction (the generation job's
+        near-duplicate flags: committed with the questions that caused them, or not at
+        all). Raises NotFound, storing nothing, when one of those ids is not stored.
         """
         now = utc_now()
         ids: list[int] = []
@@ -84,6 +88,13 @@ class QuestionsMixin(StoreBase):
                 )
                 if cur.rowcount:
                     ids.append(int(cur.lastrowid or 0))
+            for qid, flags in (flag_existing or {}).items():
+                row = c.execute("SELECT flags FROM questions WHERE id = ?", (qid,)).fetchone()
+                if row is None:
+                    raise NotFound(f"No question with id {qid}.")
+                merged = sorted({*json.loads(row[0] or "[]"), *flags})
+                c.execute("UPDATE questions SET flags = ? WHERE id = ?",
+                          (json.dumps(merged), qid))
         return ids
 
     def question(self, question_id: int) -> Question:

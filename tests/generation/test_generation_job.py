@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
+import sqlite3
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from store import QuestionFilter, Store
-from store.records import Project, Question
+from store.records import NewQuestion, Project, Question
 from workbench.errors import BackendUnavailable, InvalidInput, NotFound
+from workbench.generation.dedup import NEAR_DUPLICATE
 from workbench.generation.launch import GenerationRequest, prepare_generation, start_generation
 from workbench.jobs.launch import cancel_and_wait, pid_alive
 from workbench.jobs.runner import run_job
@@ -200,3 +207,130 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(
     # Same seeds, same model: the resumed run wrote what the uninterrupted one wrote.
     assert sorted((q.item_key, q.raw_output) for q in resumed_qs) == sorted(
         (q.item_key, q.raw_output) for q in straight_qs)
+
+
+# -- near-duplicate flags commit with their questions ---------------------------------------
+
+# A fault between the questions' INSERT and the flags' UPDATE, made by the database itself:
+# the store's own code path runs unchanged and fails exactly at that point, as a kill would.
+FAULT = ("CREATE TRIGGER fault_injection_flags BEFORE UPDATE OF flags ON questions"
+         " BEGIN SELECT RAISE(ABORT, 'fault injected before the flags'); END")
+
+
+def _inject_fault(store: Store, on: bool) -> None:
+    with store.transaction() as c:
+        c.execute(FAULT if on else "DROP TRIGGER fault_injection_flags")
+
+
+def test_questions_and_the_flags_they_cause_commit_together(store: Store, project: Project
+                                                            ) -> None:
+    (stored,) = store.add_questions([NewQuestion(
+        project.id, "Which organelle makes most of the cell's energy?",
+        ["Mitochondria", "Ribosome", "Nucleus", "Golgi body"], 0, source="imported")])
+    twin = NewQuestion(project.id, "Which organelle makes most of a cell's energy?",
+                       ["Mitochondria", "Nucleus", "Ribosome", "Vacuole"], 0,
+                       flags=[NEAR_DUPLICATE], job_id=None, item_key=None)
+    before = store.table_counts()
+
+    _inject_fault(store, on=True)
+    with pytest.raises(sqlite3.IntegrityError, match="fault injected"):
+        store.add_questions([twin], flag_existing={stored: [NEAR_DUPLICATE]})
+    _inject_fault(store, on=False)
+    assert store.table_counts() == before  # the inserted twin went with the failed flags
+    assert store.question(stored).flags == []
+
+    with pytest.raises(NotFound, match="No question with id 999999"):
+        store.add_questions([twin], flag_existing={999999: [NEAR_DUPLICATE]})
+    assert store.table_counts() == before
+
+    (new_id,) = store.add_questions([twin], flag_existing={stored: [NEAR_DUPLICATE, "x"]})
+    assert store.question(new_id).flags == [NEAR_DUPLICATE]
+    assert store.question(stored).flags == [NEAR_DUPLICATE, "x"]
+
+
+def _scripted_question(passage: str) -> dict[str, Any]:
+    """A question grounded in ``passage`` that passes validation, the same for every item
+    of a passage (so a chunk's items nearly duplicate each other)."""
+    words = re.findall(r"\w+", passage)[:6]  # six consecutive words: a quote in the passage
+    return {"quote": " ".join(words),
+            "question": f"In the text, which words come after '{' '.join(words[:3])}'?",
+            "correct_answer": " ".join(words[3:6]),
+            "distractors": ["purple quartz violins", "seven frozen lanterns", "a salty orbit"],
+            "explanation": "The passage says so."}
+
+
+@pytest.fixture
+def scripted_endpoint() -> Iterator[str]:
+    """An OpenAI-compatible /v1/chat/completions server on loopback that answers every
+    request with ``_scripted_question`` of the prompt's passage.
+
+    It stands in for a capable model (the bundled one rarely writes a valid question, see
+    STACK.md): the job, its backend, the HTTP client, validation and the store run for real.
+    """
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            prompt = body["messages"][-1]["content"]
+            passage = prompt.split('"""')[-2]
+            content = json.dumps(_scripted_question(passage))
+            data = json.dumps({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 0,
+                "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+
+
+def test_a_fault_before_the_flags_commit_loses_no_flag_after_resume(
+    cli: Any, store: Store, settings: Settings, corpus_project: Project, scripted_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real job process fails between storing a chunk's questions and flagging their
+    near-duplicates; resumed, every near-duplicate ends up flagged. Before the flags were
+    committed with their questions, the chunk's questions stayed committed without flags and
+    the resumed job, skipping committed items, never flagged them."""
+    monkeypatch.setenv("OPENAI_BASE_URL", scripted_endpoint)  # the job process reads it
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    settings = replace(settings, openai_base_url=scripted_endpoint, openai_api_key="sk-test")
+    store.add_model("scripted", "openai", "scripted", {"endpoint_model": "scripted"})
+    req = GenerationRequest(corpus_project.name, model="scripted", per_chunk=2, limit_chunks=2,
+                            max_attempts=1)
+    first_chunk = store.chunk(prepare_generation(store, settings, req)["chunk_ids"][0])
+    (earlier,) = store.add_questions([NewQuestion(
+        corpus_project.id, _scripted_question(first_chunk.text)["question"],
+        ["a b", "c d", "e f", "g h"], 0, status="approved", source="imported")])
+
+    _inject_fault(store, on=True)
+    job = start_generation(store, settings, req)
+    failed = wait_for_job(store, settings, job.id, poll_seconds=0.2)
+    assert failed.state == "failed" and "fault injected" in (failed.error or ""), failed
+    # Nothing of the chunk whose flags failed was kept, so a resume writes it again.
+    assert job_questions(store, corpus_project, job.id) == []
+    assert store.question(earlier).flags == []
+
+    _inject_fault(store, on=False)
+    out = cli("jobs", "resume", str(job.id), "--wait")
+    assert out.returncode == 0, out.stdout + out.stderr
+    questions = job_questions(store, corpus_project, job.id)
+    assert sorted(q.item_key for q in questions) == sorted(
+        f"chunk{c}-n{n}" for c in store.job(job.id).params["chunk_ids"] for n in range(2))
+    assert all(q.status == "pending" for q in questions), [q.rejection_reason for q in questions]
+    # Each chunk's two items are the same question; the first chunk's also repeat `earlier`.
+    assert all(q.flags == [NEAR_DUPLICATE] for q in questions)
+    assert store.question(earlier).flags == [NEAR_DUPLICATE]
+    assert store.job(job.id).attempts == 2

@@ -3,14 +3,15 @@ retried a bounded number of times, and committed chunk by chunk.
 
 Every item has the key ``chunk{chunk_id}-n{i}``; the store ignores a key the job already
 committed, and a resumed job skips those keys, so kill -9 and resume lose nothing and do
-nothing twice. Rejected output is committed too (status 'rejected', with its reason and
+nothing twice. A chunk's near-duplicate flags (on its questions and on the stored questions
+they repeat) are committed in the same transaction as its questions. Rejected output is committed too (status 'rejected', with its reason and
 raw text): it counts as done, and the rejection rate is part of the result.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from store.records import Chunk, Model, NewQuestion
@@ -101,19 +102,28 @@ def _to_questions(ctx: JobContext, chunk: Chunk, outcomes: list[_Outcome], model
     return questions
 
 
-def _flag_near_duplicates(ctx: JobContext, index: DuplicateIndex, new_ids: list[int]) -> int:
-    flagged = 0
-    for qid in new_ids:
-        question = ctx.store.question(qid)
-        if question.status == "rejected":
+def _mark_near_duplicates(index: DuplicateIndex, questions: list[NewQuestion]
+                          ) -> tuple[list[NewQuestion], dict[int, list[str]]]:
+    """The chunk's questions with the near-duplicate flag set where they nearly duplicate a
+    stored question or each other, and the stored questions that must get the flag too.
+
+    Nothing is stored here: the caller commits both in one transaction, so the flags cannot
+    be lost between the questions' commit and theirs (a resumed job skips committed items
+    and would never flag them again)."""
+    batch = DuplicateIndex(index.threshold)  # this chunk's questions, keyed by position
+    marked: set[int] = set()
+    stored: set[int] = set()
+    for i, q in enumerate(questions):
+        if q.status == "rejected":
             continue
-        matches = index.add(qid, question.question)
-        for other in [qid, *matches] if matches else []:
-            current = ctx.store.question(other)
-            if NEAR_DUPLICATE not in current.flags:
-                ctx.store.set_question_flags(other, [*current.flags, NEAR_DUPLICATE])
-                flagged += 1
-    return flagged
+        earlier = index.matches(q.question)
+        twins = batch.add(i, q.question)
+        if earlier or twins:
+            marked.update([i, *twins])
+            stored.update(earlier)
+    out = [replace(q, flags=sorted({*q.flags, NEAR_DUPLICATE})) if i in marked else q
+           for i, q in enumerate(questions)]
+    return out, {qid: [NEAR_DUPLICATE] for qid in sorted(stored)}
 
 
 def _summary(ctx: JobContext, model: Model) -> dict[str, Any]:
@@ -189,9 +199,16 @@ def run_generation_job(ctx: JobContext) -> dict[str, Any]:
             outcomes = _write_chunk(ctx, writer, chunk, language, pending, per_chunk, seed,
                                     int(p["max_attempts"]))
             questions = _to_questions(ctx, chunk, outcomes, model, language, accepted_count)
-            new_ids = ctx.store.add_questions(questions)
+            questions, flag_stored = _mark_near_duplicates(index, questions)
+            newly = [qid for qid in flag_stored
+                     if NEAR_DUPLICATE not in ctx.store.question(qid).flags]
+            new_ids = ctx.store.add_questions(questions, flag_existing=flag_stored)
+            # every pending key was new, so the ids line up with the questions
+            for qid, new in zip(new_ids, questions, strict=True):
+                if new.status != "rejected":
+                    index.add(qid, new.question)
             accepted_count += sum(1 for q in questions if q.status != "rejected")
-            flagged = _flag_near_duplicates(ctx, index, new_ids)
+            flagged = len(newly) + sum(1 for q in questions if NEAR_DUPLICATE in q.flags)
             done += len(pending)
             ctx.log(f"chunk {chunk.id}: committed {len(pending)} items"
                     + (f", {flagged} near-duplicate flags" if flagged else ""))
