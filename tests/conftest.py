@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,24 @@ def poll_job(store: Store, job_id: int, until: Callable[[Job], bool], limit: flo
 def poll() -> Callable[..., Job]:
     """``poll(store, job_id, until)``: re-read a job until a condition holds."""
     return poll_job
+
+
+async def wait_until(pilot: Any, condition: Callable[[], object], what: str,
+                     timeout: float = 30.0) -> None:
+    """Let the app run in short steps until ``condition()`` holds; fail at the deadline,
+    saying ``what`` never happened. For a screen that redraws on its own (the job
+    watcher's JobsChanged, a worker): wait for what the test needs, never a fixed time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:g} s for the app: {what}")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def until() -> Callable[..., Awaitable[None]]:
+    """``await until(pilot, condition, what)``: run the app until a condition holds."""
+    return wait_until
 
 
 # -- model servers (the `vllm` tests) ------------------------------------------------------
