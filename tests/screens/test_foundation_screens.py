@@ -1,6 +1,6 @@
-"""Projects, dashboard and documents screens driven with real keys."""
+"""Projects, dashboard and documents screens driven with real keys.
 
-from pathlib import Path
+The layout at 80x24 and the dashboard's keys are checked in test_screen_snapshots.py."""
 
 from screens.app import WorkbenchApp
 from screens.dashboard import DashboardScreen
@@ -84,25 +84,3 @@ async def test_documents_import_view_and_help(settings, store, tmp_path):
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
         assert "Documents" in str(app.screen.query_one("#counts").render())
-
-
-async def test_every_dashboard_key_opens_a_screen_or_says_why(settings, store):
-    from screens.app import PROJECT_SCREENS
-
-    store.create_project("p")
-    app = WorkbenchApp(settings)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter")
-        for name, (_module, class_name, key, _title) in PROJECT_SCREENS.items():
-            await pilot.press(key)
-            await pilot.pause()
-            if type(app.screen).__name__ == class_name:
-                await pilot.press("escape")
-                await pilot.pause()
-            assert isinstance(app.screen, DashboardScreen), name
-
-
-def test_screens_stay_within_80_columns_at_start(settings, store):
-    # The layout is asserted by the Pilot tests above at 80x24; this keeps the shipped
-    # stylesheet next to the app, where the wheel packages it.
-    assert (Path(__import__("screens").__file__).parent / "app.tcss").is_file()
