@@ -153,12 +153,16 @@ def test_dataset_cli(cli, store: Store, exam_project: Project, tmp_path: Path):
     assert built.returncode == 0, built.stderr
     snap = json.loads(built.stdout)
     assert snap["created"] and snap["questions"] == 28
-    from workbench.results.stats import detectable_difference
-
-    assert snap["detectable_difference"] == pytest.approx(detectable_difference(28))
+    # By hand: paired test, baseline 0.5, correlation 0, 5% level, 80% power. The difference
+    # of two accuracies 0.5 and 0.5+d has variance 0.25 + (0.25 - d^2) = 0.5 - d^2 per
+    # question, so d*sqrt(28)/sqrt(0.5 - d^2) = z(0.975) + z(0.8) = 1.95996 + 0.84162
+    # = 2.80159 (the other tail adds ~1e-6). Squared: 28 d^2 = 7.84888 (0.5 - d^2), so
+    # d^2 = 3.92444 / 35.84888 = 0.109472 and d = 0.33087: about 33.1 points.
+    assert snap["detectable_difference"] == pytest.approx(0.33087, abs=1e-4)
     again = cli("dataset", "build", "--project", "exam", "--fewshot", "2")
     assert "Already built" in again.stdout and snap["id"] in again.stdout
-    assert "With 28 questions a paired comparison detects differences of about" in again.stdout
+    assert ("With 28 questions a paired comparison detects differences of about 33.1 points"
+            in again.stdout)
     listed = json.loads(cli("dataset", "list", "--project", "exam", "--json").stdout)
     assert [s["id"] for s in listed] == [snap["id"]]
     out = cli("dataset", "export", "--snapshot", snap["id"][:8], "--to", str(tmp_path / "x"))
@@ -166,8 +170,13 @@ def test_dataset_cli(cli, store: Store, exam_project: Project, tmp_path: Path):
     assert (tmp_path / "x" / TASK_FILE_NAME).is_file()
     push = cli("dataset", "push", "--snapshot", snap["id"], "--repo-id", "me/exam")
     assert push.returncode == 1 and "HF_TOKEN" in push.stderr
-    empty = cli("dataset", "build", "--project", "test-project")
-    assert empty.returncode == 1 and "No project" in empty.stderr or "no approved" in empty.stderr
+    missing = cli("dataset", "build", "--project", "test-project")
+    assert missing.returncode == 1, missing.stdout
+    assert "No project named 'test-project'" in missing.stderr
+    store.create_project("empty")
+    empty = cli("dataset", "build", "--project", "empty")
+    assert empty.returncode == 1, empty.stdout
+    assert "Project 'empty' has no approved questions to freeze." in empty.stderr
 
 
 def test_questions_added_later_do_not_change_an_existing_snapshot(
