@@ -1,17 +1,18 @@
 """The project screens by name: which module holds each, its key on the dashboard, its title.
 
-Screens are imported on first use (a plain lazy import), so the app starts without loading
+Screens are imported on first use (``workbench.lazy_import``), so the app starts without loading
 every screen. Both the app (routing, command palette) and the dashboard (its keys) read
 this table; neither imports the other for it.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from textual.screen import Screen
+
+from workbench.lazy_import import import_target
 
 # name -> (module, class, key on the dashboard, title)
 PROJECT_SCREENS: dict[str, tuple[str, str, str, str]] = {
@@ -30,5 +31,5 @@ def project_screen_class(name: str) -> Callable[..., Screen[Any]]:
     """The screen class registered as ``name`` (its module imported now); project screens
     take the project first, then their own keyword arguments."""
     module_name, class_name, _key, _title = PROJECT_SCREENS[name]
-    screen_cls: Callable[..., Screen[Any]] = getattr(importlib.import_module(module_name), class_name)
+    screen_cls: Callable[..., Screen[Any]] = import_target(f"{module_name}:{class_name}")
     return screen_cls

@@ -5,14 +5,13 @@ Subcommands load lazily so ``workbench --help`` and the TUI start stay fast.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
 import click
 
 from workbench.cli.context import CliContext, run_cli
-from workbench.errors import WorkbenchError
+from workbench.lazy_import import import_target
 
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
@@ -58,28 +57,12 @@ class LazyGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return _unavailable(cmd_name)
-            raise
-        command: click.Command = getattr(module, attr)
+        command: click.Command = import_target(target)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(n, HELP_LINES.get(n, "")) for n in self.list_commands(ctx)])
-
-
-def _unavailable(name: str) -> click.Command:
-    @click.command(name, help=HELP_LINES.get(name, ""), context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def missing(args: tuple[str, ...]) -> None:
-        raise WorkbenchError(f"'workbench {name}' is not available in this build yet.")
-
-    return missing
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)

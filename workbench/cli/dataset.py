@@ -1,44 +1,22 @@
-"""`workbench dataset ...`: build, list, export and push snapshots (and `power`, from the
-statistics module, when it is installed)."""
+"""`workbench dataset ...`: build, list, export and push snapshots (and `power`, from
+workbench.cli.power)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 import click
 
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
-
-_EXTRA = {"power": ("workbench.cli.power", "power")}
-
-
-class DatasetGroup(click.Group):
-    """Adds commands that live in other modules, loaded only when used."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx))
-        names |= {n for n, (m, _) in _EXTRA.items() if importlib.util.find_spec(m) is not None}
-        return sorted(names)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name in _EXTRA:
-            module_name, attr = _EXTRA[cmd_name]
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise
-                return None
-            command = getattr(module, attr)
-        return command
+from workbench.cli.power import power
 
 
-@click.group(cls=DatasetGroup)
+@click.group()
 def dataset() -> None:
     """Build, list, check (hygiene), export and push dataset snapshots."""
+
+
+dataset.add_command(power)  # the sample size a comparison needs (workbench.cli.power)
 
 
 def _snapshot_dict(s: Any) -> dict[str, Any]:

@@ -1,9 +1,7 @@
-"""`workbench questions ...`: list, review, export (and import, when installed)."""
+"""`workbench questions ...`: list, review, export (and import, from workbench.cli.question_bank)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -14,6 +12,7 @@ import click
 from store import QuestionFilter
 from store.records import QUESTION_STATUSES, Question
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
+from workbench.cli.question_bank import import_questions
 from workbench.errors import InvalidInput
 from workbench.review import (
     LETTERS,
@@ -28,35 +27,14 @@ from workbench.review import (
 )
 
 STATUS_CHOICES = [*QUESTION_STATUSES, "all"]
-# `questions import` lives with the question-bank importer; it is offered only when present.
-_IMPORT_MODULE = "workbench.cli.question_bank"
 
 
-class QuestionsGroup(click.Group):
-    """Adds `import` from its own module, loaded only when that command is used."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        names = super().list_commands(ctx)
-        if "import" not in names and importlib.util.find_spec(_IMPORT_MODULE) is not None:
-            names = sorted([*names, "import"])
-        return names
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name == "import":
-            try:
-                module = importlib.import_module(_IMPORT_MODULE)
-            except ModuleNotFoundError as exc:
-                if exc.name != _IMPORT_MODULE:
-                    raise
-                return None
-            command = module.import_questions
-        return command
-
-
-@click.group(cls=QuestionsGroup)
+@click.group()
 def questions() -> None:
     """List, review, export and import questions."""
+
+
+questions.add_command(import_questions)  # the question-bank importer (workbench.cli.question_bank)
 
 
 def status_filter(status: str | None) -> QuestionFilter:

@@ -8,7 +8,6 @@ the job stops at its next progress call with committed items kept.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import signal
 import threading
@@ -21,6 +20,7 @@ from store.records import Job
 from workbench.errors import WorkbenchError
 from workbench.jobs.context import JobCancelled, JobContext
 from workbench.jobs.kinds import job_kinds
+from workbench.lazy_import import import_target
 from workbench.settings import Settings, load_settings
 
 
@@ -28,8 +28,7 @@ def _resolve(kind: str, settings: Settings) -> Callable[[JobContext], Any]:
     target = job_kinds(settings).get(kind)
     if target is None:
         raise WorkbenchError(f"Unknown job kind '{kind}'.")
-    module_name, attr = target.split(":")
-    fn: Callable[[JobContext], Any] = getattr(importlib.import_module(module_name), attr)
+    fn: Callable[[JobContext], Any] = import_target(target)
     return fn
 
 
