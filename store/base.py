@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from store.db import connect, write_transaction
 
@@ -23,16 +23,6 @@ class StoreBase:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.conn: sqlite3.Connection = connect(self.path)
-        self._db: Any = None
-
-    @property
-    def db(self) -> Any:
-        """A sqlite-utils view of the same connection, for introspection and bulk reads."""
-        if self._db is None:
-            import sqlite_utils
-
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -314,22 +314,6 @@ class Question:
 
 
 @dataclass(frozen=True)
-class ReviewInput:
-    """One reviewer decision. ``edits`` maps field name to new value
-    (question, options, explanation); ``answer_index`` sets the correct option."""
-
-    question_id: int
-    reviewer: str
-    action: str  # accept | answer | discard | edit | reopen
-    origin: str = "tui"
-    answer_index: int | None = None
-    reason: str | None = None
-    comment: str | None = None
-    edits: dict[str, Any] = field(default_factory=dict)
-    created_at: str | None = None
-
-
-@dataclass(frozen=True)
 class Review:
     id: int
     question_id: int
@@ -405,6 +389,20 @@ class EvalRun:
     created_at: str
     finished_at: str | None
     scores: dict[str, Score] = field(default_factory=dict)
+    phase: str | None = None
+    """While its job runs: waiting, loading, scoring or done (None for older runs)."""
+    scored: int = 0
+    samples: int | None = None
+    """Requests scored so far out of ``samples`` (None until the job knows the total)."""
+
+    @property
+    def progress(self) -> str:
+        """What a person reads about a run: 'scoring 40/120', 'waiting', 'done', 'failed'."""
+        if self.state != "running":
+            return self.state
+        if self.phase == "scoring" and self.samples:
+            return f"scoring {self.scored}/{self.samples}"
+        return self.phase or "running"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, scores: dict[str, Score] | None = None) -> EvalRun:
@@ -415,5 +413,6 @@ class EvalRun:
             settings=_json(row["settings"], {}), config_hash=row["config_hash"],
             state=row["state"], error=row["error"], repro=_json(row["repro"], {}),
             created_at=row["created_at"], finished_at=row["finished_at"],
-            scores=scores or {},
+            scores=scores or {}, phase=row["phase"], scored=row["scored"],
+            samples=row["samples"],
         )
