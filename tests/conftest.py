@@ -137,9 +137,18 @@ async def wait_until(pilot: Any, condition: Callable[[], object], what: str,
                      timeout: float = 30.0) -> None:
     """Let the app run in short steps until ``condition()`` holds; fail at the deadline,
     saying ``what`` never happened. For a screen that redraws on its own (the job
-    watcher's JobsChanged, a worker): wait for what the test needs, never a fixed time."""
+    watcher's JobsChanged, a worker): wait for what the test needs, never a fixed time.
+    A widget the condition queries that is not mounted yet counts as "not yet"."""
+    from textual.css.query import NoMatches
+
+    def holds() -> bool:
+        try:
+            return bool(condition())
+        except NoMatches:
+            return False
+
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not holds():
         if time.monotonic() > deadline:
             pytest.fail(f"waited {timeout:g} s for the app: {what}")
         await pilot.pause(0.05)

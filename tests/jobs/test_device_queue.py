@@ -92,7 +92,8 @@ def test_a_job_needing_more_gpus_than_the_machine_has_is_refused_at_once(
 
 
 async def test_the_jobs_screen_and_dashboard_show_the_wait(
-        store: Store, project: Project, poll: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Store, project: Project, poll: Any, until: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKBENCH_GPU_SLOTS", "1")  # a CPU machine: one model at a time
     settings = load_settings()
     holder = start_job(store, settings, "sleep", {"steps": 600, "seconds": 0.1}, project.id,
@@ -112,17 +113,28 @@ async def test_the_jobs_screen_and_dashboard_show_the_wait(
         from screens.dashboard import DashboardScreen
 
         app.push_screen(DashboardScreen(project))
-        await pilot.pause(1.2)
-        table = app.screen.query_one("#dash-jobs", DataTable)
-        cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
-        assert any(c.startswith("queued next: waits for 1 CPU slot; busy") for c in cells)
+
+        def dashboard_cells() -> list[str]:
+            if not isinstance(app.screen, DashboardScreen):
+                return []
+            table = app.screen.query_one("#dash-jobs", DataTable)
+            return [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+
+        await until(pilot, lambda: any(c.startswith("queued next: waits for 1 CPU slot; busy")
+                                       for c in dashboard_cells()),
+                    "the dashboard shows the waiting job's message")
         app.pop_screen()
         app.open_project_screen("jobs", project)
-        await pilot.pause(1.5)
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen), "the Jobs screen opens")
         screen = app.screen
         assert isinstance(screen, JobsScreen)
-        row = next(r for r in screen.query(JobRow) if r.job.id == waiter.id)
-        assert expected in str(row.query_one(".job-message").render())
+
+        def waiter_message() -> str:
+            rows = [r for r in screen.query(JobRow) if r.job.id == waiter.id]
+            return str(rows[0].query_one(".job-message").render()) if rows else ""
+
+        await until(pilot, lambda: expected in waiter_message(),
+                    "the Jobs screen shows the waiting job's message")
         assert [r.job.id for r in screen.query(JobRow)][:2] == [waiter.id, holder.id]
         await pilot.press("home", "down", "c")  # cancel the holder: the waiter goes next
     assert wait_for_job(store, settings, waiter.id, poll_seconds=0.1).state == "done"

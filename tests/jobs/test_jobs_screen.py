@@ -18,7 +18,7 @@ from workbench.settings import Settings
 
 
 async def test_jobs_screen_lists_progress_cancels_and_resumes(
-    settings: Settings, store: Store, project: Project, poll: Any
+    settings: Settings, store: Store, project: Project, poll: Any, until: Any
 ) -> None:
     finished = start_job(store, settings, "sleep", {"steps": 2, "seconds": 0.01}, project.id)
     wait_for_job(store, settings, finished.id, poll_seconds=0.05)
@@ -29,22 +29,30 @@ async def test_jobs_screen_lists_progress_cancels_and_resumes(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.open_project_screen("jobs", project)
-        await pilot.pause(1.5)
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen), "the Jobs screen opens")
         screen = app.screen
         assert isinstance(screen, JobsScreen)
+
+        def titles() -> list[str]:
+            return [str(r.query_one(".job-title").render()) for r in screen.query(JobRow)]
+
+        await until(pilot, lambda: [t.rsplit(" ", 1)[-1] for t in titles()] == ["running", "done"],
+                    "both jobs' rows drawn, the running one first")
+        await until(pilot, lambda: "started" in str(screen.query_one("#log-tail").render()),
+                    "the running job's log tail shows")
         rows = list(screen.query(JobRow))
         assert [r.job.id for r in rows] == [running.id, finished.id]
         done_bar = rows[1].query_one(ProgressBar)
         assert (done_bar.total, done_bar.progress) == (2, 2)
         live = rows[0].query_one(ProgressBar)
         assert live.total == 600 and live.progress >= 1
-        assert "started" in str(screen.query_one("#log-tail").render())
 
         await pilot.press("c")  # the newest (running) job is selected
         stopped = poll(store, running.id, lambda j: not j.active)
         assert stopped.state == "cancelled"
-        await pilot.pause(1.2)
-        assert "cancelled" in str(rows[0].query_one(".job-title").render())
+        # the watcher's JobsChanged redraws the row
+        await until(pilot, lambda: "cancelled" in str(rows[0].query_one(".job-title").render()),
+                    "the cancelled job's row says so")
 
         await pilot.press("r")
         resumed = poll(store, running.id, lambda j: j.state == "running" and j.attempts == 2)
