@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -19,13 +20,17 @@ from screens.modals.question_compare import QuestionCompareModal
 from store.records import Project
 from workbench.errors import WorkbenchError
 from workbench.results import compare as cmp
+from workbench.results import stats
 from workbench.results.leaderboard import pct
 
 HELP = """\
 **Compare** two models on the questions both answered. The top table shows, per task, both
-accuracies, the difference A−B with its 95% interval, the paired test (McNemar: mid-p when
-few questions differ, chi-square otherwise) with its p-value, and the verdict (`n.s.`: no
-significant difference at 5%). When the two
+accuracies, the difference A−B with its 95% interval, the paired test with its p-value, and
+the verdict (`n.s.`: no significant difference at 5%). The test is McNemar's (`mid-p` when
+fewer than 25 questions differ, `chi²` otherwise) unless questions from one source passage
+move together (design effect > 1); then it is a z-test on the clustered error (`cl-z`). The
+interval is always the test's, so it holds 0 exactly when the verdict is `n.s.`. The line
+below the table names the clusters; fewer than 20 get a warning. When the two
 runs used different settings (chat template, few-shot, seed, dtype...) a warning comes
 first: the difference then mixes the models with their settings.
 
@@ -109,14 +114,35 @@ class CompareScreen(WorkbenchScreen):
         if self.model_a == self.model_b:
             self._show_message("Pick two different models.")
             return
+        self._show_message("Comparing…")
+        self.run_comparison(self.model_a, self.model_b, self.cluster_by)
+
+    @work(thread=True, exclusive=True, group="compare")
+    def run_comparison(self, model_a: str, model_b: str, cluster_by: str) -> None:
+        """Read both models' per-sample results and compute the paired statistics off the
+        event loop; the screen then only fills the tables."""
         try:
-            self.result = cmp.compare_models(
-                self.store, self.project, self.model_a, self.model_b,
-                cluster_by=self.cluster_by)
+            result = cmp.compare_models(self.store, self.project, model_a, model_b,
+                                        cluster_by=cluster_by)
         except WorkbenchError as exc:
-            self._show_message(f"{exc.title} {exc.hint}".strip())
+            message = f"{exc.title} {exc.hint}".strip()
+            self.app.call_from_thread(self._failed, (model_a, model_b, cluster_by), message)
             return
+        self.app.call_from_thread(self._computed, result)
+
+    def _asked(self) -> tuple[str | None, str | None, str]:
+        return (self.model_a, self.model_b, self.cluster_by)
+
+    def _computed(self, result: cmp.Comparison) -> None:
+        # A worker for an earlier choice of models may finish after a later one: drop it.
+        if (result.model_a, result.model_b, result.cluster_by) != self._asked():
+            return
+        self.result = result
         self.render_result()
+
+    def _failed(self, asked: tuple[str, str, str], message: str) -> None:
+        if asked == self._asked():
+            self._show_message(message)
 
     def _show_message(self, text: str) -> None:
         self.query_one("#cmp-warnings", Static).update(Text(text, style="italic"))
@@ -177,6 +203,11 @@ class CompareScreen(WorkbenchScreen):
             lines.append(f"{tc.task}: both right {p.both} · only A {p.only_a} · only B "
                          f"{p.only_b} · neither {p.neither} · n={p.n} · correlation {corr} · "
                          f"{p.test.name} statistic {p.test.statistic:.3g}")
+            if p.clusters is not None:
+                lines.append(f"{p.clusters} source {self.result.cluster_by}s · design effect "
+                             f"{p.design_effect:.2f}"
+                             + (f" · fewer than {stats.FEW_CLUSTERS}: clustered errors are "
+                                "rough" if stats.few_clusters(p.clusters) else ""))
         pw = tc.power
         if pw.detectable is not None:
             text = f"Detectable difference at 80% power: {pct(pw.detectable)} points"

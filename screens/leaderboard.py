@@ -29,10 +29,12 @@ from workbench.results import leaderboard as lb
 HELP = """\
 The **leaderboard** shows every model's latest finished run on every task: accuracy in
 percent ± its standard error, clustered by the questions' source passage (questions from
-one passage are not independent). The average column pools the tasks' errors.
+one passage are not independent). The average column pools the tasks' errors. The detail
+line names the clusters behind the error and warns when they are fewer than 20.
 
 - **bold green**: best in the column; `=`: not significantly different from the column's
-  leader (paired McNemar test on the shared questions, Holm-adjusted); `†`: run on an older
+  leader (paired test on the shared questions: McNemar, or a z-test on the clustered error
+  when clustering widens it; Holm-adjusted); `†`: run on an older
   snapshot than the project's latest; `!`: run with other settings than the leader's;
   `*`: average over fewer tasks than shown.
 - `s` sorts by the column under the cursor (again to reverse); `/` filters: words match
@@ -176,8 +178,10 @@ class LeaderboardScreen(WorkbenchScreen):
         if not self.data.cells:
             return ("No finished evaluations yet. Run some from the Evaluate screen "
                     "(key e on the dashboard).")
+        clusters = board.clusters_text()
         parts = [f"{len(board.rows)} models × {len(board.tasks)} tasks",
-                 f"errors clustered by {board.cluster_by}"]
+                 f"errors clustered by {board.cluster_by}"
+                 + (f", {clusters}" if clusters else "")]
         if board.latest_snapshot:
             parts.append(f"latest snapshot {board.latest_snapshot[:10]}")
         if self.filter_text:
@@ -201,43 +205,8 @@ class LeaderboardScreen(WorkbenchScreen):
         board = self.board
         model, column = self.selected()
         lines: list[str] = []
-        if board is not None and model is not None and column is not None:
-            row = next(r for r in board.rows if r.model == model)
-            cell = row.cells.get(column)
-            if cell is not None:
-                acc = cell.accuracy
-                lo, hi = acc.interval
-                wid = ""
-                if acc.clustered_stderr is not None:
-                    wid = (f"; clustering widened it from ±{lb.pct(acc.stderr)}" if acc.widened
-                           else f"; i.i.d. ±{lb.pct(acc.stderr)}")
-                lines.append(f"{model} on {column}: {lb.pct(acc.value)}% of {acc.n}, 95% CI "
-                             f"[{lb.pct(lo)}, {lb.pct(hi)}]{wid}")
-                status = []
-                if cell.leader:
-                    status.append("leader")
-                elif cell.tied_with_leader is not None:
-                    status.append(("tied with the leader" if cell.tied_with_leader
-                                   else "below the leader") + f" (p={cell.p_vs_leader:.3g})")
-                if cell.stale:
-                    status.append("stale: run on an older snapshot")
-                if cell.settings_differ:
-                    status.append("settings differ from the leader's: "
-                                  + ", ".join(cell.settings_differ))
-                lines.append(" · ".join(status + [lb.settings_summary(cell.run.settings)]))
-            elif column == lb.AVERAGE and row.average is not None:
-                lo, hi = row.average.interval
-                state = "leader" if row.leader else (
-                    "" if row.tied_with_leader is None else
-                    ("tied with the leader" if row.tied_with_leader else "below the leader")
-                    + f" (p={row.p_vs_leader:.3g})")
-                lines.append(f"{model}: average of {row.average.tasks} tasks "
-                             f"{lb.pct(row.average.value)}%, pooled 95% CI [{lb.pct(lo)}, "
-                             f"{lb.pct(hi)}] {state}")
         if board is not None:
-            lines += [f"⚠ {w}" for w in board.settings_warnings()]
-            if board.note:
-                lines.append(board.note)
+            lines = lb.detail_lines(board, model or "", column or "")
         text = Text("\n".join(lines))
         # A layout pass costs more than redrawing the grid: only when the height changes.
         width = detail.content_size.width
@@ -354,26 +323,12 @@ class LeaderboardScreen(WorkbenchScreen):
         self.workbench.open_project_screen("compare", self.project, model_a=a, model_b=b)
 
     def action_export(self, fmt: str) -> None:
-        if self.board is None:
+        board = self.board
+        if board is None:
             return
-        settings = self.settings
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = settings.exports_dir / f"leaderboard-{self.project.name}-{stamp}.{fmt}"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if fmt == "md":
-                text = lb.to_markdown(self.board)
-            elif fmt == "csv":
-                text = lb.to_csv(self.board)
-            else:
-                import json
-
-                text = json.dumps(lb.to_json(self.board), indent=2, default=str) + "\n"
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.show_error(WorkbenchError(
-                f"Could not write {path}: {exc.strerror or exc}.",
-                "Check that the exports folder is writable."))
+        path = self.attempt(lambda: lb.write_export(board, fmt, self.settings.exports_dir, stamp))
+        if path is None:
             return
         self.last_export = path
         self.notify(f"Exported to {path}")

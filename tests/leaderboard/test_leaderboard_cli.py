@@ -67,6 +67,8 @@ def test_leaderboard_md_csv_table_and_file(runs, project, cli, tmp_path):
     table = cli("leaderboard", "--project", project.name)
     assert table.returncode == 0
     assert "72.5±" in table.stdout and "Runs differ in seed" in table.stdout
+    assert "Clustered errors rest on 10 source passages per task." in table.stdout
+    assert "Few source passages on exam (10)" in table.stdout
     target = tmp_path / "board.md"
     out = cli("leaderboard", "--project", project.name, "--format", "md", "-o", str(target))
     assert out.returncode == 0 and target.read_text().startswith("| Model |")

@@ -107,6 +107,11 @@ async def test_leaderboard_shows_the_stores_numbers_sorts_filters_exports(
         # the detail line shows settings and the settings warning
         detail = str(screen.query_one("#lb-detail").render())
         assert "chat_template" in detail
+        # the clusters behind the error, and the warning for fewer than 20
+        assert "alpha on exam: 72.5% of 40 from 10 source passages" in detail
+        assert "⚠ Few source passages on exam (10), quiz (10)" in detail
+        info = str(screen.query_one("#lb-info").render())
+        assert "10 source passages per task" in info
 
         # filter: models containing "a", task quiz (gamma has no quiz run, so it goes)
         await pilot.press("slash")
@@ -197,6 +202,8 @@ async def test_compare_screen_warns_breaks_down_and_drills_in(settings, runs, pr
     async with app.run_test(size=(80, 24)) as pilot:
         app.open_project_screen("compare", project, model_a="alpha", model_b="beta")
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the statistics are computed in a worker
+        await pilot.pause()
         screen = app.screen
         warnings = str(screen.query_one("#cmp-warnings").render())
         assert "settings differ" in warnings and "chat_template" in warnings
@@ -211,6 +218,9 @@ async def test_compare_screen_warns_breaks_down_and_drills_in(settings, runs, pr
         assert questions_table.row_count == 3
         summary = str(screen.query_one("#cmp-summary").render())
         assert "only A 9" in summary and "only B 3" in summary
+        # the clusters behind the clustered errors, and the warning for fewer than 20
+        assert "10 source passages · design effect 3.16" in summary  # 0.0225 / (11.1/1560)
+        assert "exam: only 10 source clusters" in warnings
 
         questions_table.focus()
         await pilot.press("enter")
@@ -226,6 +236,8 @@ async def test_compare_screen_warns_breaks_down_and_drills_in(settings, runs, pr
         assert app.screen is screen
 
         await pilot.press("s")  # swap A and B
+        await pilot.pause()
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert (screen.model_a, screen.model_b) == ("beta", "alpha")
         assert screen.result.task("exam").paired.only_a == 3

@@ -11,7 +11,7 @@ import pytest
 import scipy.stats
 from synthetic_runs import DEFAULT_SETTINGS, add_run, make_snapshot
 
-from workbench.errors import InvalidInput
+from workbench.errors import InvalidInput, WorkbenchError
 from workbench.results import leaderboard as lb
 
 
@@ -169,6 +169,49 @@ def test_exports(board_store, project):
     c = small["cells"]["facts"]
     assert c["accuracy"] == pytest.approx(0.3) and c["n"] == 40
     assert set(c) >= {"accuracy", "stderr", "clustered_stderr", "interval", "n", "settings"}
+
+
+def test_verdict_wording_carries_the_test_and_its_interval(board_store, project):
+    board = lb.build_leaderboard(lb.load_leaderboard_data(board_store, project))
+    mid, small = board.cell("mid", "facts"), board.cell("small", "facts")
+    # Worked out in test_best_and_tied_marks: big - mid = 0.05 with clustered SE 0.05
+    # (z = 1, p = 0.3173 raw and after Holm); big - small = 0.6 with SE sqrt(0.08/3)
+    # (p = 2.386e-4 raw, Holm doubles it to 4.771e-4). Intervals 0.05 -+ 1.96 * 0.05 =
+    # [-4.8, 14.8] points and 0.6 -+ 1.96 * 0.1633 = [28.0, 92.0] points.
+    assert lb.verdict_text(mid.tied_with_leader, mid.p_vs_leader, mid.vs_leader, 2) == (
+        "tied with the leader (Holm p=0.317 over 2 tests; this pair alone p=0.317): "
+        "leader +5.0 points, 95% CI [-4.8, 14.8], clustered z-test")
+    assert lb.verdict_text(small.tied_with_leader, small.p_vs_leader, small.vs_leader, 2) == (
+        "below the leader (Holm p=0.000477 over 2 tests; this pair alone p=0.000239): "
+        "leader +60.0 points, 95% CI [28.0, 92.0], clustered z-test")
+    assert board.comparisons_in("facts") == 2
+    lines = lb.detail_lines(board, "mid", "facts")
+    # i.i.d. SE sqrt(.85 * .15 / 39) = 5.7 points, the clustered one wider (see above)
+    assert lines[0].startswith("mid on facts: 85.0% of 40 from 10 source passages, 95% CI")
+    assert lines[0].endswith("; clustering widened it from ±5.7")
+    assert lines[1].startswith("tied with the leader (Holm p=0.317")
+    assert any(line.startswith("⚠ Few source passages on facts (10), reasoning (10)")
+               for line in lines)
+    assert board.clusters_text() == "10 source passages per task"
+    average = lb.detail_lines(board, "small", lb.AVERAGE)[0]
+    # runs without a snapshot are independent tasks: their 10 + 10 clusters stand apart
+    assert "over 20 source passages" in average and "below the leader" in average
+
+
+def test_export_text_and_files(board_store, project, tmp_path):
+    board = lb.build_leaderboard(lb.load_leaderboard_data(board_store, project))
+    assert lb.export_text(board, "md") == lb.to_markdown(board)
+    assert "Clustered errors rest on 10 source passages per task." in lb.to_markdown(board)
+    assert json.loads(lb.export_text(board, "json")) == json.loads(json.dumps(lb.to_json(board)))
+    with pytest.raises(InvalidInput, match="Unknown export format"):
+        lb.export_text(board, "xls")
+    path = lb.write_export(board, "csv", tmp_path / "out", "20260101-000000")
+    assert path.name == f"leaderboard-{project.name}-20260101-000000.csv"
+    assert path.read_text(encoding="utf-8") == lb.to_csv(board)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(WorkbenchError, match="Could not write"):
+        lb.write_export(board, "md", blocker, "x")
 
 
 def test_rich_table_renders(board_store, project):

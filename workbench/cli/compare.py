@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
+
+if TYPE_CHECKING:
+    from workbench.results.compare import Comparison
 
 
 @click.command("compare")
@@ -34,7 +39,7 @@ def compare(obj: CliContext, project_name: str, model_a: str, model_b: str, task
         click.echo(line)
 
 
-def describe(result) -> list[str]:  # type: ignore[no-untyped-def]
+def describe(result: Comparison) -> list[str]:
     """Plain lines: A and B, then per task the scores, difference, test and counts."""
     from workbench.results.leaderboard import pct
 
@@ -49,7 +54,8 @@ def describe(result) -> list[str]:  # type: ignore[no-untyped-def]
             continue
         lo, hi = p.interval
         corr = "n/a" if p.correlation is None else f"{p.correlation:.2f}"
-        clustered = "" if p.clustered_stderr is None else f" (clustered, {p.clusters} clusters)"
+        clustered = "" if p.clustered_stderr is None else (
+            f" (clustered, {p.clusters} clusters, design effect {p.design_effect:.2f})")
         lines.append(f"  A-B {pct(p.difference)} points, stderr {pct(p.best_stderr)}{clustered}, "
                      f"95% CI [{pct(lo)}, {pct(hi)}], correlation {corr}, n={p.n}")
         lines.append(f"  {p.test.name}: statistic {p.test.statistic:.3g}, "

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from workbench.cli.context import CliContext, command_errors, echo_json, pass_cli
+from workbench.cli.context import CliContext, command_errors, pass_cli
 
 if TYPE_CHECKING:
     from workbench.results.leaderboard import Leaderboard
@@ -36,38 +36,27 @@ def leaderboard(obj: CliContext, project_name: str, fmt: str, sort_by: str,
     project = obj.store.project(project_name)
     data = lb.load_leaderboard_data(obj.store, project, cluster_by=cluster_by)
     board = lb.build_leaderboard(data, model_filter, task_filter, sort_by=sort_by)
-    if fmt == "json":
-        text = None
+    if fmt in lb.EXPORT_FORMATS:
+        text = lb.export_text(board, fmt)
         if output is None:
-            echo_json(lb.to_json(board))
-            return
-        import json
-
-        text = json.dumps(lb.to_json(board), indent=2, default=str) + "\n"
-    elif fmt == "md":
-        text = lb.to_markdown(board)
-    elif fmt == "csv":
-        text = lb.to_csv(board)
-    else:
-        if not board.rows:
-            click.echo(f"No finished evaluations in project '{project.name}'"
-                       + (" match the filters." if model_filter or task_filter else ".")
-                       + " Run one with 'workbench eval run' or from the Evaluate screen.")
-            return
-        from rich.console import Console
-
-        if output is None:
-            _print_table(Console(), board)
-            return
-        with output.open("w", encoding="utf-8") as handle:
-            _print_table(Console(file=handle, width=200), board)
-        click.echo(f"Wrote {output}.")
+            click.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"Wrote {output}.")
         return
+    if not board.rows:
+        click.echo(f"No finished evaluations in project '{project.name}'"
+                   + (" match the filters." if model_filter or task_filter else ".")
+                   + " Run one with 'workbench eval run' or from the Evaluate screen.")
+        return
+    from rich.console import Console
+
     if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}.")
+        _print_table(Console(), board)
+        return
+    with output.open("w", encoding="utf-8") as handle:
+        _print_table(Console(file=handle, width=200), board)
+    click.echo(f"Wrote {output}.")
 
 
 def _print_table(console: Any, board: Leaderboard) -> None:
@@ -79,7 +68,11 @@ def _print_table(console: Any, board: Leaderboard) -> None:
 
 
 def _notes(board: Leaderboard) -> list[str]:
+    """The clusters the errors rest on, the note on multiple comparisons, the warnings."""
     lines: list[str] = []
+    clusters = board.clusters_text()
+    if clusters:
+        lines.append(f"Clustered errors rest on {clusters}.")
     if board.note:
         lines.append(board.note)
     return lines + board.warnings()

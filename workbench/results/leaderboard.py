@@ -20,10 +20,11 @@ import json
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from store.records import EvalRun, Project, SampleResult
-from workbench.errors import InvalidInput
+from workbench.errors import InvalidInput, WorkbenchError
 from workbench.results import stats
 
 AVERAGE = "average"
@@ -35,6 +36,9 @@ SHOWN_SETTINGS = ("formulation", "fewshot", "seed", "chat_template", "system_pro
                   "dtype", "backend", "limit")
 
 Key = Hashable
+# A difference from the leader: one task's paired difference or an average's.
+Versus = stats.PairedDifference | stats.PooledDifference
+EXPORT_FORMATS = ("md", "csv", "json")
 
 
 def sample_key(s: SampleResult) -> Key:
@@ -90,9 +94,9 @@ class LeaderboardData:
     snapshot_times: dict[str, str]
     cluster_by: str = "passage"
     _pairs: dict[tuple[int, int], stats.PairedDifference | None] = field(default_factory=dict)
-    # Keyed by run ids, so they stay right whatever the filter: averages and their p-values.
+    # Keyed by run ids, so they stay right whatever the filter: averages and their tests.
     _averages: dict[tuple[int, ...], stats.Pooled] = field(default_factory=dict)
-    _average_ps: dict[tuple[tuple[int, ...], tuple[int, ...]], float | None] = field(
+    _average_vs: dict[tuple[tuple[int, ...], tuple[int, ...]], Versus | None] = field(
         default_factory=dict)
     _settings_diffs: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
     models: list[str] = field(init=False)
@@ -151,6 +155,7 @@ class Cell:
     tied_with_leader: bool | None = None
     p_vs_leader: float | None = None
     settings_differ: tuple[str, ...] = ()
+    vs_leader: stats.PairedDifference | None = None  # the leader minus this model
 
     @property
     def accuracy(self) -> stats.Accuracy:
@@ -170,6 +175,7 @@ class Row:
     leader: bool = False
     tied_with_leader: bool | None = None
     p_vs_leader: float | None = None
+    vs_leader: Versus | None = None  # the leader's average minus this model's
 
     @property
     def stale(self) -> bool:
@@ -224,6 +230,37 @@ class Leaderboard:
         """Everything a reader must know before trusting the marks: settings, clusters."""
         return self.settings_warnings() + self.cluster_warnings()
 
+    def cluster_counts(self) -> dict[str, tuple[int, int]]:
+        """Per task, the fewest and most clusters its cells' errors rest on (tasks without
+        cluster information are left out)."""
+        counts: dict[str, tuple[int, int]] = {}
+        for row in self.rows:
+            for task, cell in row.cells.items():
+                k = cell.accuracy.clusters
+                if k is None:
+                    continue
+                lo, hi = counts.get(task, (k, k))
+                counts[task] = (min(lo, k), max(hi, k))
+        return {t: counts[t] for t in self.tasks if t in counts}
+
+    def clusters_text(self) -> str | None:
+        """'10 source passages per task' or 'source passages per task: facts 10, quiz 6-8'."""
+        counts = self.cluster_counts()
+        if not counts:
+            return None
+        shown = {f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in counts.values()}
+        if len(shown) == 1:
+            return f"{shown.pop()} source {self.cluster_by}s per task"
+        return f"source {self.cluster_by}s per task: " + ", ".join(
+            f"{t} {lo}" if lo == hi else f"{t} {lo}-{hi}" for t, (lo, hi) in counts.items())
+
+    def comparisons_in(self, column: str) -> int:
+        """Paired tests against the leader made in a column (the average's too)."""
+        if column == AVERAGE:
+            return self.comparisons
+        return sum(1 for r in self.rows
+                   if column in r.cells and r.cells[column].p_vs_leader is not None)
+
     @property
     def note(self) -> str | None:
         """What a reader must know about the tie marks when many models are compared."""
@@ -240,24 +277,28 @@ class Leaderboard:
         return None
 
 
+Mark = tuple[bool | None, float | None, stats.PairedDifference | None]
+
+
 def _tie_marks(
     data: LeaderboardData, leader: RunScores, others: list[tuple[str, RunScores]]
-) -> dict[str, tuple[bool | None, float | None]]:
-    """Holm-adjusted paired tests of each other model against the leader, in one column."""
-    tested: list[tuple[str, float]] = []
-    marks: dict[str, tuple[bool | None, float | None]] = {}
+) -> dict[str, Mark]:
+    """Holm-adjusted paired tests of each other model against the leader, in one column:
+    (tied, adjusted p, the leader minus the model)."""
+    tested: list[tuple[str, stats.PairedDifference]] = []
+    marks: dict[str, Mark] = {}
     pairs, lead_id = data._pairs, leader.run.id
     for model, scores in others:
         key = (lead_id, scores.run.id)
         # The cache read inline: this runs once per cell on every filter change.
         diff = pairs[key] if key in pairs else data.paired(leader, scores)
         if diff is None:
-            marks[model] = (None, None)
+            marks[model] = (None, None, None)
         else:
-            tested.append((model, diff.test.p_value))
-    adjusted = stats.holm([p for _, p in tested])
-    for (model, _), p in zip(tested, adjusted, strict=True):
-        marks[model] = (p >= stats.ALPHA, p)
+            tested.append((model, diff))
+    adjusted = stats.holm([d.test.p_value for _, d in tested])
+    for (model, diff), p in zip(tested, adjusted, strict=True):
+        marks[model] = (p >= stats.ALPHA, p, diff)
     return marks
 
 
@@ -291,25 +332,23 @@ def average_difference(
     return stats.pooled_difference([d for _, d in diffs], shares)
 
 
-def _average_p(
+def _average_vs(
     data: LeaderboardData, leader: dict[str, RunScores], other: dict[str, RunScores],
-) -> float | None:
-    """p-value of the leader's average against another model's; one shared task uses that
+) -> Versus | None:
+    """The leader's average minus another model's, with its test; one shared task uses that
     task's own paired test so the column and the average agree."""
     shared = [t for t in leader if t in other]
     key = (tuple(leader[t].run.id for t in shared), tuple(other[t].run.id for t in shared))
-    if key in data._average_ps:
-        return data._average_ps[key]
-    p: float | None = None
+    if key in data._average_vs:
+        return data._average_vs[key]
+    d: Versus | None
     if len(shared) == 1:
         d = data.paired(leader[shared[0]], other[shared[0]])
-        p = None if d is None else d.test.p_value
     else:
-        pooled = average_difference(
+        d = average_difference(
             {t: leader[t] for t in shared}, {t: other[t] for t in shared}, data.paired)
-        p = None if pooled is None else pooled.test.p_value
-    data._average_ps[key] = p
-    return p
+    data._average_vs[key] = d
+    return d
 
 
 def _matches(name: str, needle: str | None) -> bool:
@@ -368,11 +407,11 @@ def build_leaderboard(
                 diff = data.settings_differ(lead, s)
             if diff:
                 keys.update(diff)
-            tied, p = marks.get(m, (None, None))
+            tied, p, versus = marks.get(m, (None, None, None))
             stale = (run.snapshot_id is not None and latest is not None
                      and run.snapshot_id != latest)  # data.is_stale(run), inline
             cells[m][t] = Cell(m, t, s, stale, s.accuracy.value == best, m == lead_model,
-                               tied, p, diff)
+                               tied, p, diff, versus)
         if keys:
             mixed[t] = sorted(keys)
 
@@ -380,24 +419,24 @@ def build_leaderboard(
                 for m in models}
     partial = {m: len(by_model[m]) < len(tasks) for m in models}
     complete = [m for m in models if not partial[m]] or models
-    row_marks: dict[str, tuple[bool | None, float | None]] = {}
+    row_marks: dict[str, tuple[bool | None, float | None, Versus | None]] = {}
     lead_row = max(complete, key=lambda m: averages[m].value) if complete else None
     if lead_row is not None:
-        tested = [(m, _average_p(data, by_model[lead_row], by_model[m]))
+        tested = [(m, _average_vs(data, by_model[lead_row], by_model[m]))
                   for m in models if m != lead_row]
-        ps = [p for _, p in tested if p is not None]
+        ps = [d.test.p_value for _, d in tested if d is not None]
         adjusted = iter(stats.holm(ps))
-        for m, p in tested:
-            if p is None:
-                row_marks[m] = (None, None)
+        for m, d in tested:
+            if d is None:
+                row_marks[m] = (None, None, None)
             else:
                 q = next(adjusted)
-                row_marks[m] = (q >= stats.ALPHA, q)
+                row_marks[m] = (q >= stats.ALPHA, q, d)
 
     rows = []
     for m in models:
-        tied, p = row_marks.get(m, (None, None))
-        rows.append(Row(m, cells[m], averages[m], partial[m], m == lead_row, tied, p))
+        tied, p, row_vs = row_marks.get(m, (None, None, None))
+        rows.append(Row(m, cells[m], averages[m], partial[m], m == lead_row, tied, p, row_vs))
     if descending is None:
         descending = sort_by != MODEL
     rows = sort_rows(rows, sort_by, descending)
@@ -477,6 +516,73 @@ LEGEND = ("±: standard error (clustered by source {by}); bold: best; =: not sig
           "the leader's; *: average over fewer tasks.")
 
 
+def verdict_text(tied: bool | None, p: float | None, versus: Versus | None,
+                 comparisons: int) -> str:
+    """How a model stands against the leader, in the words the screens and exports use:
+    'tied with the leader (p=0.317): leader +25.0 [-24.0, 74.0], clustered z-test'.
+
+    The mark ('tied' or 'below') follows the Holm-adjusted p; with one comparison that is
+    the pair's own test, whose 95% interval excludes 0 exactly when it is significant. With
+    several, the interval is the pair's alone and its own p is given beside the adjusted one.
+    """
+    if tied is None or p is None:
+        return ""
+    text = "tied with the leader" if tied else "below the leader"
+    if versus is None:
+        return f"{text} (p={p:.3g})"
+    lo, hi = versus.interval
+    if comparisons > 1:
+        text += (f" (Holm p={p:.3g} over {comparisons} tests; this pair alone "
+                 f"p={versus.test.p_value:.3g})")
+    else:
+        text += f" (p={p:.3g})"
+    return (f"{text}: leader {versus.difference * 100:+.1f} points, 95% CI "
+            f"[{pct(lo)}, {pct(hi)}], {versus.test.name}")
+
+
+def detail_lines(board: Leaderboard, model: str, column: str) -> list[str]:
+    """What the Leaderboard screen says about the selected cell: its score with the interval
+    and the clusters it rests on, how it stands against the leader, its settings; then the
+    board's warnings and its note on multiple comparisons."""
+    lines: list[str] = []
+    row = next((r for r in board.rows if r.model == model), None)
+    cell = None if row is None else row.cells.get(column)
+    if cell is not None:
+        acc = cell.accuracy
+        lo, hi = acc.interval
+        source = "" if acc.clusters is None else (
+            f" from {acc.clusters} source {board.cluster_by}s")
+        wid = ""
+        if acc.clustered_stderr is not None:
+            wid = (f"; clustering widened it from ±{pct(acc.stderr)}" if acc.widened
+                   else f"; i.i.d. ±{pct(acc.stderr)}")
+        lines.append(f"{model} on {column}: {pct(acc.value)}% of {acc.n}{source}, 95% CI "
+                     f"[{pct(lo)}, {pct(hi)}]{wid}")
+        status = []
+        if cell.leader:
+            status.append("leader")
+        elif cell.tied_with_leader is not None:
+            status.append(verdict_text(cell.tied_with_leader, cell.p_vs_leader,
+                                       cell.vs_leader, board.comparisons_in(column)))
+        if cell.stale:
+            status.append("stale: run on an older snapshot")
+        if cell.settings_differ:
+            status.append("settings differ from the leader's: " + ", ".join(cell.settings_differ))
+        lines.append(" · ".join(status + [settings_summary(cell.run.settings)]))
+    elif row is not None and column == AVERAGE and row.average is not None:
+        avg = row.average
+        lo, hi = avg.interval
+        source = "" if avg.clusters is None else f" over {avg.clusters} source {board.cluster_by}s"
+        state = "leader" if row.leader else verdict_text(
+            row.tied_with_leader, row.p_vs_leader, row.vs_leader, board.comparisons)
+        lines.append(f"{model}: average of {avg.tasks} tasks {pct(avg.value)}%, pooled 95% CI "
+                     f"[{pct(lo)}, {pct(hi)}]{source}" + (f" · {state}" if state else ""))
+    lines += [f"⚠ {w}" for w in board.warnings()]
+    if board.note:
+        lines.append(board.note)
+    return lines
+
+
 def settings_summary(settings: dict[str, Any]) -> str:
     """One line of the settings that change numbers, e.g. 'chat_template=False fewshot=0'."""
     shown = [f"{k}={settings[k]}" for k in SHOWN_SETTINGS if k in settings]
@@ -501,10 +607,39 @@ def to_markdown(board: Leaderboard) -> str:
             for t, txt in zip(board.tasks, texts[2:], strict=True)]
         lines.append("| " + " | ".join([cells[0], texts[1], *cells[1:]]) + " |")
     lines += ["", LEGEND.format(by=board.cluster_by)]
+    clusters = board.clusters_text()
+    if clusters:
+        lines.append(f"Clustered errors rest on {clusters}.")
     if board.note:
         lines.append(board.note)
     lines += board.warnings()
     return "\n".join(lines) + "\n"
+
+
+def export_text(board: Leaderboard, fmt: str) -> str:
+    """The board as Markdown ('md'), CSV ('csv') or JSON ('json'), as written to a file."""
+    if fmt == "md":
+        return to_markdown(board)
+    if fmt == "csv":
+        return to_csv(board)
+    if fmt == "json":
+        return json.dumps(to_json(board), indent=2, default=str) + "\n"
+    raise InvalidInput(f"Unknown export format '{fmt}'.",
+                       f"Use one of {', '.join(EXPORT_FORMATS)}.")
+
+
+def write_export(board: Leaderboard, fmt: str, folder: Path, stamp: str) -> Path:
+    """Write the board to ``folder/leaderboard-<project>-<stamp>.<fmt>``; returns the path.
+    A folder that cannot be written is a WorkbenchError with the reason."""
+    path = folder / f"leaderboard-{board.project}-{stamp}.{fmt}"
+    text = export_text(board, fmt)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WorkbenchError(f"Could not write {path}: {exc.strerror or exc}.",
+                           "Check that the exports folder is writable.") from exc
+    return path
 
 
 def _md_escape(text: str) -> str:
