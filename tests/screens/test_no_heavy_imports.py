@@ -17,7 +17,9 @@ SCRIPT = textwrap.dedent("""
             project = app.store.list_projects()[0]
             for name in PROJECT_SCREENS:
                 app.open_project_screen(name, project)
-                await pilot.pause(0.3)
+                await pilot.pause()  # mounted: its on_mount ran and started its workers
+                await app.workers.wait_for_complete()
+                await pilot.pause()
                 while len(app.screen_stack) > 1:
                     app.pop_screen()
                     await pilot.pause()
