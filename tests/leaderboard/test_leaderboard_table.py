@@ -135,6 +135,24 @@ def test_tasks_on_one_snapshot_are_pooled_with_their_covariance(store, project, 
     assert row.average.stderr == pytest.approx(math.sqrt(1 / 76))
 
 
+def test_both_formulations_on_one_snapshot_keep_the_clustered_error(store, project, questions):
+    # The default evaluation: two formulations of one snapshot, here with equal outcomes.
+    # Passages of two questions, both right or both wrong, alternately: mean 0.5, cluster
+    # residual sums +1 and -1 ten times: 10 / 20^2 * 10/9 (CR1) = 1/36, clustered SE 1/6
+    # (i.i.d. sqrt(1/76) = 0.115). The average of the two must keep 1/6; adding the clustered
+    # variances to unclustered covariances gave sqrt((1/36 + 1/76) / 2) = 0.143.
+    snap = make_snapshot(store, project, questions[:20], "s")
+    outcomes = [1, 1, 0, 0] * 5
+    clusters = [f"p{i // 2}" for i in range(20)]
+    for task in ("exam-mcf", "exam-cloze"):
+        add_run(store, project, "m", task, outcomes, questions[:20], clusters, snapshot_id=snap)
+    board = lb.build_leaderboard(lb.load_leaderboard_data(store, project))
+    row = board.rows[0]
+    assert row.cells["exam-mcf"].accuracy.clustered_stderr == pytest.approx(1 / 6)
+    assert row.average.stderr == pytest.approx(1 / 6)
+    assert row.average.clusters == 10
+
+
 def test_settings_shown_and_mixed_settings_flagged(store, project, questions):
     add_run(store, project, "a", "t", _ones(30, 40), questions)
     add_run(store, project, "b", "t", _ones(28, 40), questions,
