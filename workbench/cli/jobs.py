@@ -106,12 +106,14 @@ def show(obj: CliContext, job_id: int, as_json: bool) -> None:
 @click.argument("job_id", type=int)
 @click.option("--tail", "lines", type=int, default=200, show_default=True,
               help="How many of the last lines to print.")
+@click.option("--debug", is_flag=True,
+              help="The library output kept beside the log instead (warnings, progress bars).")
 @pass_cli
 @command_errors
-def logs(obj: CliContext, job_id: int, lines: int) -> None:
-    """The end of a job's log file."""
+def logs(obj: CliContext, job_id: int, lines: int, debug: bool) -> None:
+    """The end of a job's log file: our lines and errors (library output: --debug)."""
     job = obj.store.job(job_id)
-    for line in tail_log(job, lines):
+    for line in tail_log(job, lines, debug=debug):
         click.echo(line)
 
 

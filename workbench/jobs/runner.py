@@ -20,6 +20,7 @@ from store.records import Job
 from workbench.errors import WorkbenchError
 from workbench.jobs.context import JobCancelled, JobContext
 from workbench.jobs.kinds import job_kinds
+from workbench.jobs.log_filter import install as install_log_filter
 from workbench.lazy_import import import_target
 from workbench.settings import Settings, load_settings
 
@@ -62,6 +63,9 @@ def run_job(store_path: str, job_id: int) -> int:
     """Run one job to its end; returns the process exit code."""
     settings = load_settings(store_path=store_path)
     store = Store(settings.store_path)
+    log_path = store.job(job_id).log_path
+    if log_path:  # library chatter to job-N.debug.log, before any library is imported
+        install_log_filter(log_path)
     job = _claim(store, settings, job_id)
     if job is None:  # cancelled (or started by someone else) before this process got here
         print(f"job {job_id} is {store.job(job_id).state}; nothing to run", flush=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from store import Store
 from store.records import Job
+from workbench.jobs.log_filter import debug_log_path
 from workbench.jobs.process import pid_alive
 from workbench.settings import Settings
 
@@ -65,11 +66,12 @@ def wait_for_job(
         time.sleep(poll_seconds)
 
 
-def tail_log(job: Job, lines: int = 200) -> list[str]:
-    """The last ``lines`` lines of the job's log file (empty if it has none yet)."""
+def tail_log(job: Job, lines: int = 200, debug: bool = False) -> list[str]:
+    """The last ``lines`` lines of the job's log file (empty if it has none yet); with
+    ``debug``, of the library output beside it (``workbench.jobs.log_filter``)."""
     if not job.log_path:
         return []
-    path = Path(job.log_path)
+    path = debug_log_path(job.log_path) if debug else Path(job.log_path)
     if not path.is_file():
         return []
     with open(path, "rb") as f:
