@@ -3,15 +3,12 @@ real evaluation job and see its result land in the table."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from textual.widgets import DataTable, Input, Select, SelectionList
 
 from screens.app import WorkbenchApp
-from screens.modals.error_modal import ErrorModal
 from screens.evaluate import NO_SNAPSHOT, EvaluateScreen
+from screens.modals.error_modal import ErrorModal
 from store import Store
 from store.records import Project
 from workbench.settings import Settings
@@ -58,7 +55,8 @@ async def test_build_a_snapshot_and_refuse_an_empty_request(
 
 @pytest.mark.slow
 async def test_start_an_evaluation_and_watch_it_finish(
-        settings: Settings, store: Store, exam_project: Project, exam_snapshot, bundled_dir):
+        settings: Settings, store: Store, exam_project: Project, exam_snapshot, bundled_dir,
+        until):
     app = WorkbenchApp(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot, exam_project)
@@ -71,13 +69,14 @@ async def test_start_an_evaluation_and_watch_it_finish(
         await pilot.pause()
         jobs = store.list_jobs(exam_project.id)
         assert len(jobs) == 1 and jobs[0].kind == "eval"
-        deadline = time.monotonic() + 600
-        while store.job(jobs[0].id).active and time.monotonic() < deadline:
-            await asyncio.sleep(1)
+        await until(pilot, lambda: not store.job(jobs[0].id).active, "the evaluation job ends",
+                    timeout=540)
         job = store.job(jobs[0].id)
         assert job.state == "done", (job.error, job.hint)
-        await pilot.pause(1.5)
         table = screen.query_one("#results", DataTable)
+        # the watcher's JobsChanged brings the finished run into the table
+        await until(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[3] == "done",
+                    "the finished run in the results table")
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         assert len(rows) == 1
         run = store.eval_runs(exam_project.id)[0]

@@ -10,9 +10,9 @@ import pytest
 from textual.widgets import Input, Select
 
 from screens.app import WorkbenchApp
-from screens.modals.error_modal import ErrorModal
 from screens.generate import GenerateScreen
 from screens.jobs import JobRow, JobsScreen
+from screens.modals.error_modal import ErrorModal
 from store import Store
 from store.base import utc_now
 from store.records import Project
@@ -49,7 +49,7 @@ async def test_unavailable_backend_is_shown_and_refused(
 
 @pytest.mark.slow
 async def test_start_from_the_screen_then_quit_leaves_the_job_running(
-    settings: Settings, store: Store, corpus_project: Project, poll: Any
+    settings: Settings, store: Store, corpus_project: Project, poll: Any, until: Any
 ) -> None:
     app = WorkbenchApp(settings)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -61,7 +61,8 @@ async def test_start_from_the_screen_then_quit_leaves_the_job_running(
         await pilot.pause()
         assert "2 chunks x 1 = 2 questions" in str(screen.query_one("#plan").render())
         await pilot.press("ctrl+s")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen)
+                    and list(app.screen.query(JobRow)), "the started job on the Jobs screen")
         assert isinstance(app.screen, JobsScreen)
         (job,) = store.list_jobs()
         assert [r.job.id for r in app.screen.query(JobRow)] == [job.id]
