@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.base import JobsChanged
+from screens.base import AppServices, JobsChanged
 from screens.navigation import PROJECT_SCREENS, project_screen_class
 from store import Store
 from store.records import Project
@@ -105,6 +105,11 @@ class WorkbenchApp(App[None]):
                     f"Open {title}", f"{title} of project {project.name} (key {key} on the dashboard)",
                     lambda name=name, project=project: self.open_project_screen(name, project),
                 )
+
+
+if TYPE_CHECKING:
+    def _gives_the_screens_what_they_use(app: WorkbenchApp) -> AppServices:
+        return app  # mypy refuses this if the app stops providing screens.base.AppServices
 
 
 def open_app_store(settings: Settings) -> Store:

@@ -10,20 +10,32 @@ key); everything else goes to the error modal through :meth:`WorkbenchScreen.sho
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from textual.message import Message
 from textual.screen import Screen
 
 from store import Store
+from store.records import Project
 from workbench.errors import WorkbenchError
-from workbench.jobs.watch import JobsSeen
+from workbench.jobs.watch import JobsSeen, JobWatcher
 from workbench.settings import Settings
 
-if TYPE_CHECKING:
-    from screens.app import WorkbenchApp
-
 T = TypeVar("T")
+
+
+class AppServices(Protocol):
+    """What the screens use of their app. ``screens.app.WorkbenchApp`` provides it (mypy
+    checks that there); naming this instead of the app keeps this module below the app,
+    so no import runs in a circle (the app imports the screens)."""
+
+    store: Store | None
+    settings: Settings
+    job_watcher: JobWatcher
+
+    def show_error(self, exc: BaseException, fatal: bool = False) -> None: ...
+
+    def open_project_screen(self, name: str, project: Project, **kwargs: Any) -> None: ...
 
 
 class JobsChanged(Message, bubble=False):
@@ -47,9 +59,9 @@ class WorkbenchScreen(Screen[None]):
     """A full screen of the workbench: ``store``, ``settings`` and ``show_error``, typed."""
 
     @property
-    def workbench(self) -> WorkbenchApp:
+    def workbench(self) -> AppServices:
         """The running app, typed (Textual types ``self.app`` as a plain ``App``)."""
-        return cast("WorkbenchApp", self.app)
+        return cast(AppServices, self.app)
 
     @property
     def store(self) -> Store:
