@@ -42,7 +42,7 @@ async def test_one_change_reaches_the_app_and_the_screen_once(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = CountingDashboard(project)
         await app.push_screen(screen)
-        for _ in range(50):  # the watcher's first look (the newest job) arrives
+        for _ in range(400):  # the watcher's first look (the newest job) arrives
             await pilot.pause(0.05)
             if app.jobs_seen is not None:
                 break
