@@ -23,10 +23,12 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from screens.app import WorkbenchApp
+from screens.app import WorkbenchApp, open_app_store
 from screens.navigation import PROJECT_SCREENS
+from store.records import SampleResult, Score
 from workbench.demo import corpus_dir
 from workbench.settings import Settings
+from workbench.snapshots import build_snapshot
 
 SIZE = (80, 24)
 
@@ -47,7 +49,8 @@ def _keys_then_settle(app: WorkbenchApp, keys: list[str],
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
-        await app.workers.wait_for_complete()
+            await app.workers.wait_for_complete()  # e.g. the leaderboard's data, then a key
+            await pilot.pause()
         _hide_checkout_path(app)
         for screen in app.screen_stack:  # a blinking cursor is drawn on or off by the clock
             for field in screen.query("Input, TextArea"):
@@ -95,6 +98,62 @@ def test_screen_snapshot(name: str, snap_compare: Any, settings: Settings, until
     app = _app(settings)
     assert snap_compare(app, terminal_size=SIZE,
                         run_before=_keys_then_settle(app, SCREENS[name], until))
+
+
+# Two finished runs on the demo project's snapshot, one outcome per frozen question in
+# position order (1 right, 0 wrong), chosen by hand: 12 of 17 and 8 of 17 right.
+RUNS: dict[str, list[int]] = {
+    "smollm2-135m": [1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0],
+    "smollm2-135m-chat": [1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0],
+}
+RUN_SETTINGS = {"formulation": "mcf", "fewshot": 0, "seed": 0, "limit": None,
+                "override_chat_template": False, "system_prompt": None, "dtype": "float32",
+                "backend": "transformers", "batch_size": 8}
+
+# name -> keys pressed from the Projects screen, on the demo project with RUNS
+WITH_RUNS: dict[str, list[str]] = {
+    "evaluate_with_runs": ["enter", "e"],
+    "leaderboard_with_runs": ["enter", "l"],
+    "compare_with_runs": ["enter", "l", "down", "c"],  # the leader against the other
+}
+
+
+def _add_demo_runs(settings: Settings) -> None:
+    """The fresh store's demo project (made as the app makes it), a snapshot of its approved
+    questions, and RUNS on it, through the store's API."""
+    store = open_app_store(settings)
+    try:
+        project = store.project("demo")
+        snapshot = build_snapshot(store, project).snapshot
+        items = store.snapshot_items(snapshot.id, "test")
+        for model, outcomes in RUNS.items():
+            assert len(outcomes) == len(items)
+            run = store.create_eval_run(project.id, model, "project:mcf", RUN_SETTINGS,
+                                        config_hash=f"{model}/demo", snapshot_id=snapshot.id)
+            samples = []
+            for i, (item, right) in enumerate(zip(items, outcomes, strict=True)):
+                gold = item.payload["answer_index"]
+                chosen = gold if right else (gold + 1) % len(item.payload["options"])
+                samples.append(SampleResult(
+                    sample_index=i, correct=float(right), gold_index=gold,
+                    prediction_index=chosen, question_id=item.question_id,
+                    cluster=item.payload.get("cluster"),
+                    logprobs=[-0.5 if j == chosen else -2.0 - j
+                              for j in range(len(item.payload["options"]))],
+                    metrics={"acc": float(right)}))
+            score = Score("acc", sum(outcomes) / len(outcomes), None)
+            store.complete_eval_run(run.id, {"acc": score}, samples, {})
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("name", list(WITH_RUNS))
+def test_screen_snapshot_with_runs(name: str, snap_compare: Any, settings: Settings,
+                                   until: Any) -> None:
+    _add_demo_runs(settings)
+    app = _app(settings)
+    assert snap_compare(app, terminal_size=SIZE,
+                        run_before=_keys_then_settle(app, WITH_RUNS[name], until))
 
 
 async def test_each_dashboard_key_opens_its_screen(settings: Settings) -> None:
