@@ -136,7 +136,8 @@ class LeaderboardScreen(WorkbenchScreen):
                    for key in self.columns]
         grid = self.query_one("#lb-table", ScoreGrid)
         grid.set_data(columns, [(row.model, self._row_cells(row)) for row in board.rows])
-        self.query_one("#lb-info", Static).update(self.info_text(), layout=False)  # 1 line
+        # with layout: at 80 columns the line wraps, and its height follows the text
+        self.query_one("#lb-info", Static).update(self.info_text())
         self.show_detail()
         self.draw_chart()
 
