@@ -42,7 +42,10 @@ class DashboardScreen(WorkbenchScreen):
             yield Static("Running jobs", classes="title", id="jobs-title")
             yield DataTable(id="dash-jobs", cursor_type="row")
             with Horizontal(id="menu"):
-                yield Static("  ".join(f"[b]{k}[/b] {t}" for _n, (_m, _c, k, t) in PROJECT_SCREENS.items()))
+                entries = [f"[b]{k}[/b] {t}" for _n, (_m, _c, k, t) in PROJECT_SCREENS.items()]
+                half = (len(entries) + 1) // 2
+                # Two rows: at 80 columns one row wrapped inside an entry ("c" / "Compare").
+                yield Static("  ".join(entries[:half]) + "\n" + "  ".join(entries[half:]))
         yield Footer()
 
     def on_mount(self) -> None:
