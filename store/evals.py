@@ -17,11 +17,12 @@ class EvalsMixin(StoreBase):
         config_hash: str, model_id: int | None = None, snapshot_id: str | None = None,
         job_id: int | None = None,
     ) -> EvalRun:
-        """Start recording a run (state 'running')."""
+        """Start recording a run (state 'running', phase 'waiting')."""
         with self.transaction() as c:
             cur = c.execute(
                 "INSERT INTO eval_runs(project_id, job_id, model_id, model_name, snapshot_id, task,"
-                " settings, config_hash, state, created_at) VALUES (?,?,?,?,?,?,?,?,'running',?)",
+                " settings, config_hash, state, phase, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,'running','waiting',?)",
                 (project_id, job_id, model_id, model_name, snapshot_id, task,
                  json.dumps(settings, sort_keys=True), config_hash, utc_now()),
             )
@@ -47,10 +48,54 @@ class EvalsMixin(StoreBase):
                  for s in samples],
             )
             c.execute(
-                "UPDATE eval_runs SET state='done', error=NULL, repro=?, finished_at=? WHERE id=?",
+                "UPDATE eval_runs SET state='done', phase='done', error=NULL, repro=?,"
+                " finished_at=? WHERE id=?",
                 (json.dumps(repro, sort_keys=True, default=str), utc_now(), run_id),
             )
         return self.eval_run(run_id)
+
+    def set_eval_progress(
+        self, progress: dict[int, tuple[str, int, int | None]]
+    ) -> None:
+        """{run id: (phase, scored, samples)} of running runs, in one cheap write."""
+        if not progress:
+            return
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE eval_runs SET phase=?, scored=?, samples=COALESCE(?, samples)"
+                " WHERE id=? AND state='running'",
+                [(phase, scored, samples, run_id)
+                 for run_id, (phase, scored, samples) in progress.items()],
+            )
+
+    def interrupt_eval_runs(self, job_id: int, error: str) -> int:
+        """Mark a job's unfinished runs 'interrupted' (it stopped: killed, cancelled); they
+        keep their progress and a resume of that job continues them."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE eval_runs SET state='interrupted', error=? WHERE job_id=?"
+                " AND state='running'", (error, job_id))
+        return cur.rowcount
+
+    def continue_eval_run(self, job_id: int, config_hash: str) -> EvalRun | None:
+        """The job's interrupted run with this configuration, running again (its resume);
+        None when it has none."""
+        with self.transaction() as c:
+            row = c.execute(
+                "SELECT id FROM eval_runs WHERE job_id=? AND config_hash=?"
+                " AND state IN ('interrupted','running') ORDER BY id DESC LIMIT 1",
+                (job_id, config_hash)).fetchone()
+            if row is None:
+                return None
+            c.execute("UPDATE eval_runs SET state='running', phase='waiting', error=NULL"
+                      " WHERE id=?", (row["id"],))
+        return self.eval_run(row["id"])
+
+    def job_eval_runs(self, job_id: int) -> list[EvalRun]:
+        """The runs a job recorded, oldest first (no scores: for progress displays)."""
+        rows = self.conn.execute(
+            "SELECT * FROM eval_runs WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
+        return [EvalRun.from_row(r) for r in rows]
 
     def fail_eval_run(self, run_id: int, error: str) -> EvalRun:
         """Mark a run failed with a message a user can act on."""

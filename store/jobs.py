@@ -11,6 +11,14 @@ from store.errors import NotFound
 from store.records import ACTIVE_JOB_STATES, Job
 
 
+def run_stopped_message(job_id: int, why: str | None) -> str:
+    """What an evaluation run says when its job stopped before it finished (the same words in
+    ``eval list``, the Evaluate screen and the Leaderboard)."""
+    reason = (why or "the job stopped").rstrip(".")
+    return (f"Interrupted: {reason[0].lower() + reason[1:] if reason else reason}. "
+            f"'workbench jobs resume {job_id}' continues it; what was scored is kept.")
+
+
 class JobsMixin(StoreBase):
     def create_job(
         self, kind: str, params: dict[str, Any], project_id: int | None = None,
@@ -150,6 +158,11 @@ class JobsMixin(StoreBase):
                 f" WHERE id = ? AND state IN ({','.join('?' * len(from_states))})",
                 (state, error, hint, utc_now(), job_id, *from_states),
             )
+            if cur.rowcount and state in ("interrupted", "cancelled"):
+                # Its evaluation runs stop with it, in the same write: every view agrees.
+                c.execute(
+                    "UPDATE eval_runs SET state='interrupted', error=? WHERE job_id=?"
+                    " AND state='running'", (run_stopped_message(job_id, error), job_id))
         return bool(cur.rowcount)
 
     def heartbeat(
@@ -169,7 +182,8 @@ class JobsMixin(StoreBase):
         self, job_id: int, state: str, error: str | None = None, hint: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> Job:
-        """Terminal state: done, failed, cancelled or interrupted."""
+        """Terminal state: done, failed, cancelled or interrupted (then its evaluation runs
+        still running are interrupted in the same write)."""
         with self.transaction() as c:
             c.execute(
                 "UPDATE jobs SET state=?, error=?, hint=?, result=COALESCE(?, result),"
@@ -177,6 +191,10 @@ class JobsMixin(StoreBase):
                 (state, error, hint, json.dumps(result) if result is not None else None,
                  utc_now(), job_id),
             )
+            if state in ("interrupted", "cancelled"):
+                c.execute(
+                    "UPDATE eval_runs SET state='interrupted', error=? WHERE job_id=?"
+                    " AND state='running'", (run_stopped_message(job_id, error), job_id))
         return self.job(job_id)
 
     def active_jobs(self, project_id: int | None = None) -> list[Job]:

@@ -52,7 +52,7 @@ def test_vllm_without_its_environment_is_a_clear_error(
     assert run.state == "failed" and "vLLM is not installed" in (run.error or "")
 
 
-def test_a_resumed_job_fails_the_runs_its_interrupted_attempt_left_running(
+def test_a_resumed_job_fails_the_interrupted_runs_it_does_not_continue(
         store: Store, settings: Settings, exam_project: Project, exam_snapshot):
     store.add_model("endpoint", "openai", "http://127.0.0.1:9/v1", {"endpoint_model": "x"})
     request = check_request(store, exam_project, ["endpoint"], "latest", [],

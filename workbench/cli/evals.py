@@ -19,7 +19,8 @@ def run_dict(run: Any, samples: list[Any] | None = None) -> dict[str, Any]:
     data = {
         "id": run.id, "project_id": run.project_id, "job_id": run.job_id,
         "model": run.model_name, "task": run.task, "snapshot_id": run.snapshot_id,
-        "state": run.state, "error": run.error, "settings": run.settings,
+        "state": run.state, "progress": run.progress, "scored": run.scored,
+        "samples": run.samples, "error": run.error, "settings": run.settings,
         "config_hash": run.config_hash, "created_at": run.created_at,
         "finished_at": run.finished_at,
         "scores": {k: {"value": s.value, "stderr": s.stderr} for k, s in run.scores.items()},
@@ -47,10 +48,10 @@ def _settings_line(settings: dict[str, Any]) -> str:
 
 
 def echo_runs(runs: list[Any]) -> None:
-    click.echo(f"{'RUN':>4} {'MODEL':20} {'TASK':18} {'STATE':7} {'ACC':>15} {'ACC_NORM':>15}  "
+    click.echo(f"{'RUN':>4} {'MODEL':20} {'TASK':18} {'STATE':15} {'ACC':>15} {'ACC_NORM':>15}  "
                "SETTINGS")
     for r in runs:
-        click.echo(f"{r.id:4} {r.model_name[:20]:20} {r.task[:18]:18} {r.state:7} "
+        click.echo(f"{r.id:4} {r.model_name[:20]:20} {r.task[:18]:18} {r.progress:15} "
                    f"{_score(r, 'acc'):>15} {_score(r, 'acc_norm'):>15}  "
                    f"{_settings_line(r.settings)}")
         if r.error:
@@ -117,10 +118,17 @@ def run(obj: CliContext, project_name: str, models: tuple[str, ...], tasks: tupl
 
 def _wait(obj: CliContext, job_id: int, as_json: bool) -> None:
     from workbench.cli.jobs import exit_with_outcome
+    from workbench.evaluation.status import job_run_status
     from workbench.jobs.supervise import format_progress, wait_for_job
+
+    shown: dict[tuple[str, str], str] = {}
 
     def report(job: Any) -> None:
         click.echo(f"[job {job.id}] {job.state} {format_progress(job)} {job.message}", err=True)
+        for status in job_run_status(obj.store, job):  # each model x task when it changes
+            if shown.get((status.model, status.task)) != status.state:
+                shown[(status.model, status.task)] = status.state
+                click.echo(f"[job {job.id}]   {status.line()}", err=True)
 
     job = wait_for_job(obj.store, obj.settings, job_id, report=report)
     ids = [r["run_id"] for r in job.result.get("runs", [])]

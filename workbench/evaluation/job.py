@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from store.jobs import run_stopped_message
 from store.records import EvalRun, Model
 from workbench.backends.base import ModelBackend
 from workbench.backends.registry import backend_for, scorable_formulations
@@ -22,7 +23,7 @@ from workbench.errors import WorkbenchError
 from workbench.evaluation.errors import TaskUnavailable
 from workbench.evaluation.offline import SKIPPED_MODULES
 from workbench.evaluation.plan import EvalRequest, TaskSpec, config_hash, run_settings
-from workbench.jobs.context import JobContext
+from workbench.jobs.context import JobCancelled, JobContext
 from workbench.snapshots import TASK_FILE_NAME, write_export
 
 
@@ -32,11 +33,24 @@ def answers_cache(ctx: JobContext) -> Path:
     return ctx.settings.jobs_dir / f"job-{ctx.job.id}-answers.sqlite"
 
 
-def _fail_leftovers(ctx: JobContext, project_id: int) -> None:
-    """Runs an interrupted attempt of this job left 'running' are failed, not resumed."""
-    for run in ctx.store.eval_runs(project_id, state="running"):
-        if run.job_id == ctx.job.id:
-            ctx.store.fail_eval_run(run.id, "Interrupted; the resumed job ran it again.")
+def chunk_cache(ctx: JobContext) -> Path:
+    """Where the job keeps the answers of the request chunks it scored, across its attempts
+    (workbench.evaluation.request_tap): a resume scores none of them again."""
+    return ctx.settings.jobs_dir / f"job-{ctx.job.id}-chunks.sqlite"
+
+
+def _interrupt_leftovers(ctx: JobContext) -> None:
+    """Runs an earlier attempt of this job left 'running' are interrupted; this attempt
+    continues them (``continue_eval_run``) with what that attempt scored."""
+    ctx.store.interrupt_eval_runs(
+        ctx.job.id, run_stopped_message(ctx.job.id, "The job stopped before it finished."))
+
+
+def _fail_uncontinued(ctx: JobContext) -> None:
+    """Interrupted runs of this job that this attempt did not continue end as failed."""
+    for run in ctx.store.job_eval_runs(ctx.job.id):
+        if run.state == "interrupted":
+            ctx.store.fail_eval_run(run.id, "Interrupted, and its resumed job did not run it.")
 
 
 def _export_task(ctx: JobContext, snapshot_id: str, workdir: Path) -> Path:
@@ -52,24 +66,77 @@ def _record(run: EvalRun, state: str, reused: bool = False, error: str | None = 
 
 
 class _Progress:
-    def __init__(self, ctx: JobContext, total: int) -> None:
-        self.ctx, self.total, self.done = ctx, total, 0
+    """The job's progress in scored requests over all its models and tasks (ctx.progress adds
+    rate and ETA), and each run's phase and count in the store.
 
-    def step(self, message: str, count: int = 0) -> None:
-        self.done += count
+    A model's request counts are known once lighteval has built its pipeline; until then a
+    model that has not started counts what the first one had on the same tasks. Reused and
+    failed runs leave the count; a finished run stays in it, fully scored.
+    """
+
+    def __init__(self, ctx: JobContext, models: list[str], specs: list[TaskSpec]) -> None:
+        self.ctx = ctx
+        self.todo = {(m, s.lighteval_spec) for m in models for s in specs}
+        self.requests: dict[str, int] = {}  # lighteval spec -> requests per model
+        self.scored: dict[tuple[str, str], int] = {}
+        self.model = ""
+        self.runs: dict[str, int] = {}  # lighteval spec -> run id, for the model now scoring
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.get(spec, 0) for _, spec in self.todo)
+
+    @property
+    def done(self) -> int:
+        return sum(self.scored.get(pair, 0) for pair in self.todo)
+
+    def step(self, message: str) -> None:
         self.ctx.log(message)
         self.ctx.progress(self.done, self.total, message)
+
+    def drop(self, model: str, spec: TaskSpec, message: str) -> None:
+        """A run that will not be scored here (reused, or failed before scoring)."""
+        self.todo.discard((model, spec.lighteval_spec))
+        self.step(message)
+
+    def loading(self, model: str, runs: dict[str, EvalRun]) -> None:
+        self.model = model
+        self.runs = {spec: run.id for spec, run in runs.items()}
+        self.ctx.store.set_eval_progress({rid: ("loading", 0, None) for rid in self.runs.values()})
+        self.step(f"{model}: loading the model for {len(runs)} task(s)")
+
+    def plan(self, totals: dict[str, int]) -> None:
+        """lighteval built the pipeline: each task's request count."""
+        self.requests.update(totals)
+        self.ctx.store.set_eval_progress(
+            {rid: ("scoring", 0, totals.get(spec)) for spec, rid in self.runs.items()})
+        self.step(f"{self.model}: scoring {sum(totals.values())} requests")
+
+    def scored_now(self, counts: dict[str, int]) -> None:
+        """After each chunk: requests scored so far per task of the model now scoring."""
+        for spec, n in counts.items():
+            self.scored[(self.model, spec)] = n
+        self.ctx.store.set_eval_progress(
+            {rid: ("scoring", counts.get(spec, 0), None) for spec, rid in self.runs.items()})
+        mine = sum(counts.values())
+        planned = sum(self.requests.get(spec, 0) for spec in self.runs)
+        self.ctx.progress(self.done, self.total,
+                          f"{self.model}: scored {mine}/{planned} requests")
+
+    def finished(self, model: str, spec: TaskSpec, message: str) -> None:
+        self.scored[(model, spec.lighteval_spec)] = self.requests.get(spec.lighteval_spec, 0)
+        self.step(message)
 
 
 def run_eval_job(ctx: JobContext) -> dict[str, Any]:
     request = EvalRequest.from_params(ctx.params)
     store = ctx.store
     project = store.project_by_id(request.project_id)
-    _fail_leftovers(ctx, project.id)
+    _interrupt_leftovers(ctx)
     specs = request.tasks()
     workdir = ctx.settings.jobs_dir / f"job-{ctx.job.id}"
     workdir.mkdir(parents=True, exist_ok=True)
-    progress = _Progress(ctx, len(specs) * len(request.models))
+    progress = _Progress(ctx, request.models, specs)
     progress.step(f"{len(request.models)} model(s) x {len(specs)} task(s)")
     custom_tasks = _export_task(ctx, request.snapshot_id, workdir) if request.snapshot_id else None
     from workbench.evaluation.runner import environment
@@ -80,16 +147,21 @@ def run_eval_job(ctx: JobContext) -> dict[str, Any]:
         for name in request.models:
             summary += _run_one_model(ctx, store.model(name), specs, request, custom_tasks,
                                       workdir, env, progress)
-    except BaseException as exc:  # cancelled or crashed: no run of this job stays 'running'
+    except JobCancelled:  # its runs wait, interrupted, for a resume (what was scored is kept)
+        store.interrupt_eval_runs(ctx.job.id, run_stopped_message(ctx.job.id, "Cancelled."))
+        raise
+    except BaseException as exc:  # crashed: no run of this job stays 'running'
         why = exc.title if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: {exc}"
-        for run in store.eval_runs(project.id, state="running"):
-            if run.job_id == ctx.job.id:
+        for run in store.job_eval_runs(ctx.job.id):
+            if run.state == "running":
                 store.fail_eval_run(run.id, f"Stopped before it finished: {why}")
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    _fail_uncontinued(ctx)
     if all(r["state"] == "done" for r in summary):
-        answers_cache(ctx).unlink(missing_ok=True)  # nothing left for a resume to reuse
+        for cache in (answers_cache(ctx), chunk_cache(ctx)):  # nothing left for a resume
+            cache.unlink(missing_ok=True)
     if summary and all(r["state"] == "failed" for r in summary):
         first = summary[0]["error"] or "every run failed"
         raise WorkbenchError(f"No run succeeded: {first}",
@@ -103,14 +175,13 @@ def _fail_all(ctx: JobContext, request: EvalRequest, model: Model, specs: list[T
     out = []
     for spec in specs:
         settings = run_settings(spec, model, request.options, bool(request.options.chat_template))
-        run = ctx.store.create_eval_run(
-            request.project_id, model.name, spec.task, settings,
-            config_hash(request.project_id, spec, model, "", settings), model.id,
+        digest = config_hash(request.project_id, spec, model, "", settings)
+        run = ctx.store.continue_eval_run(ctx.job.id, digest) or ctx.store.create_eval_run(
+            request.project_id, model.name, spec.task, settings, digest, model.id,
             spec.snapshot_id, ctx.job.id)
         ctx.store.fail_eval_run(run.id, str(error))
         out.append(_record(run, "failed", error=str(error)))
-    if specs:
-        progress.step(f"{model.name}: {error.title}", len(specs))
+        progress.drop(model.name, spec, f"{model.name} / {spec.task}: {error.title}")
     return out
 
 
@@ -167,28 +238,40 @@ def _score_model(
         previous = None if options.force else store.finished_run_with_config(digest)
         if previous is not None:
             out.append(_record(previous, "done", reused=True))
-            progress.step(f"{model.name} / {spec.task}: identical run {previous.id} reused", 1)
+            progress.drop(model.name, spec,
+                          f"{model.name} / {spec.task}: identical run {previous.id} reused")
             continue
-        run = store.create_eval_run(request.project_id, model.name, spec.task, settings, digest,
-                                    model.id, spec.snapshot_id, ctx.job.id)
+        run = store.continue_eval_run(ctx.job.id, digest) or store.create_eval_run(
+            request.project_id, model.name, spec.task, settings, digest, model.id,
+            spec.snapshot_id, ctx.job.id)
         pending.append((spec, run))
     if not pending:
         return out
 
+    from workbench.evaluation.request_tap import watch_pipeline
     from workbench.evaluation.runner import run_model
 
-    progress.step(f"{model.name}: running {len(pending)} task(s) with lighteval")
+    progress.loading(model.name, {s.lighteval_spec: r for s, r in pending})
+    identity = "|".join([model.name, *sorted(r.config_hash for _, r in pending)])
+
+    def watch(pipeline: Any) -> Any:
+        return watch_pipeline(pipeline, identity, chunk_cache(ctx), progress.plan,
+                              progress.scored_now)
+
     started = time.perf_counter()
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", model.name)
     result = run_model(backend, [s for s, _ in pending], options, chat_template, custom_tasks,
-                       workdir / safe, ctx.log, request_cache=answers_cache(ctx))
+                       workdir / safe, ctx.log, request_cache=answers_cache(ctx), watch=watch)
     wall = time.perf_counter() - started
+    if result.reused_requests:
+        ctx.log(f"{model.name}: {result.reused_requests} requests scored by an earlier attempt "
+                "were reused")
     for spec, run in pending:
         error = result.errors.get(spec.lighteval_spec)
         if error is not None:
             store.fail_eval_run(run.id, str(error))
             out.append(_record(store.eval_run(run.id), "failed", error=str(error)))
-            progress.step(f"{model.name} / {spec.task}: failed: {error}", 1)
+            progress.drop(model.name, spec, f"{model.name} / {spec.task}: failed: {error}")
             continue
         task = result.results[spec.lighteval_spec]
         repro = {
@@ -199,11 +282,12 @@ def _score_model(
             "settings": run.settings, "seed": options.seed, "snapshot_id": spec.snapshot_id,
             "wall_time_s": {**result.timings, "model_total_s": wall,
                             "tasks_in_pipeline": len(pending)},
+            "requests_reused_from_earlier_attempt": result.reused_requests,
             "job_id": ctx.job.id,
         }
         done = store.complete_eval_run(run.id, task.scores, task.samples, repro)
         out.append(_record(done, "done"))
         acc = done.scores.get("acc")
-        progress.step(f"{model.name} / {spec.task}: done"
-                      + (f", acc {acc.value:.4f}" if acc else ""), 1)
+        progress.finished(model.name, spec, f"{model.name} / {spec.task}: done"
+                          + (f", acc {acc.value:.4f}" if acc else ""))
     return out

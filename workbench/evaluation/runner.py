@@ -27,6 +27,7 @@ from workbench.evaluation.offline import (
     prepare_lighteval,
 )
 from workbench.evaluation.plan import RunOptions, TaskSpec
+from workbench.jobs.context import JobCancelled
 
 # Per-sample metric that says "correct", in order of preference.
 _CORRECT_METRICS = ("acc", "em", "exact_match", "quasi_exact_match", "prefix_exact_match",
@@ -50,6 +51,8 @@ class ModelRun:
     errors: dict[str, WorkbenchError] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     model_info: dict[str, Any] = field(default_factory=dict)
+    # Requests answered from the job's chunk cache (scored by an earlier attempt).
+    reused_requests: int = 0
 
 
 def _task_configs(custom_tasks: Path | None) -> dict[str, Any]:
@@ -188,9 +191,12 @@ def scores_from_results(task_results: dict[str, Any]) -> dict[str, Score]:
 def run_model(
     backend: ModelBackend, specs: list[TaskSpec], options: RunOptions, chat_template: bool,
     custom_tasks: Path | None, workdir: Path, log: Callable[[str], None],
-    request_cache: Path | None = None,
+    request_cache: Path | None = None, watch: Callable[[Any], Any] | None = None,
 ) -> ModelRun:
-    """Run every runnable task of ``specs`` on one model; never raises for one task."""
+    """Run every runnable task of ``specs`` on one model; never raises for one task.
+
+    ``watch(pipeline)`` is called once the pipeline is built, before any scoring, and may
+    return a ``RequestTap`` (workbench.evaluation.request_tap): live progress and resume."""
     prepare_lighteval()
     out = ModelRun()
     started = time.perf_counter()
@@ -217,6 +223,7 @@ def run_model(
 
     cache_dir = workdir / "lighteval-cache"  # unused: the sample cache is off
     tracker = EvaluationTracker(output_dir=str(workdir / "lighteval-out"), save_details=False)
+    tap: Any = None
     try:
         t0 = time.perf_counter()
         target = backend.lighteval_model(EvalSettings(
@@ -233,6 +240,7 @@ def run_model(
             evaluation_tracker=tracker, model_config=target.config, model=target.model,
         )
         detach_cache(pipeline.model)
+        tap = watch(pipeline) if watch is not None else None
         out.timings["load_s"] = time.perf_counter() - t0
         out.model_info = {
             "use_chat_template": getattr(pipeline.model, "use_chat_template", None),
@@ -248,6 +256,8 @@ def run_model(
         out.timings["evaluate_s"] = time.perf_counter() - t1
         results = tracker.metrics_logger.metric_aggregated  # keyed "name|fewshot"
         details = pipeline.get_details()  # type: ignore[no-untyped-call]
+    except JobCancelled:
+        raise  # the user stopped the job: not a failure of these tasks
     except WorkbenchError as exc:
         for spec in runnable:
             out.errors[spec.lighteval_spec] = exc
@@ -263,6 +273,11 @@ def run_model(
         for spec in runnable:
             out.errors[spec.lighteval_spec] = error
         return out
+    finally:
+        if tap is not None:
+            out.reused_requests = tap.reused
+            if tap.cache is not None:
+                tap.cache.close()
     out.timings["total_s"] = time.perf_counter() - started
     for spec in runnable:
         full = spec.lighteval_spec

@@ -1,0 +1,171 @@
+"""Scoring a lighteval model's requests in fixed chunks: live progress, and a resume that
+scores nothing twice. Job process only.
+
+lighteval hands a model all the requests of one kind at once (``loglikelihood(docs)`` for
+every task of the pipeline) and hears back only at the end. The tap replaces those methods
+on the model *instance* with ones that
+
+- cut the requests into chunks of ``CHUNK`` in lighteval's order (the same cut on every
+  attempt, so a resumed run is scored exactly as an uninterrupted one),
+- answer a chunk from the job's chunk cache when an earlier attempt scored it, else call
+  the model's own method on it and store the answers (pickled ModelResponses) before going
+  on,
+- report after each chunk how many requests of each task are scored (``on_scored``).
+
+The model's own code does the scoring, so the numbers are its own; lighteval still builds
+the prompts and computes the metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import pickle
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+CHUNK = 32
+METHODS = ("loglikelihood", "greedy_until", "loglikelihood_rolling")
+
+OnScored = Callable[[dict[str, int]], None]
+
+
+def doc_key(doc: Any) -> dict[str, Any]:
+    """What makes a request what it is (the model and settings are in the tap's identity)."""
+    fewshot = getattr(doc, "fewshot_samples", None) or []
+    return {
+        "task": doc.task_name, "id": str(doc.id), "query": doc.query,
+        "choices": list(doc.choices or []), "gold": str(doc.gold_index),
+        "instruction": getattr(doc, "instruction", None),
+        "fewshot": [getattr(f, "query", str(f)) for f in fewshot],
+        "generation_size": getattr(doc, "generation_size", None),
+        "stop": list(getattr(doc, "stop_sequences", None) or []),
+    }
+
+
+class ChunkCache:
+    """Answers of scored chunks in a small SQLite file of the job (kept across attempts)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=30)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS chunks (key TEXT PRIMARY KEY, answers BLOB)")
+        self.conn.commit()
+
+    def get(self, key: str) -> list[Any] | None:
+        row = self.conn.execute("SELECT answers FROM chunks WHERE key = ?", (key,)).fetchone()
+        return None if row is None else list(pickle.loads(row[0]))
+
+    def put(self, key: str, answers: list[Any]) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
+                          (key, pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class RequestTap:
+    """``install()`` on a lighteval model; ``totals(docs_by_method)`` says what is to come."""
+
+    def __init__(self, model: Any, identity: str, cache: ChunkCache | None,
+                 on_scored: OnScored, chunk: int = CHUNK) -> None:
+        self.model = model
+        self.identity = identity
+        self.cache = cache
+        self.on_scored = on_scored
+        self.chunk = max(1, chunk)
+        self.scored: Counter[str] = Counter()
+        self.reused = 0  # requests answered from the cache (a resume's saving)
+
+    @staticmethod
+    def totals(docs_by_method: dict[Any, Sequence[Any]]) -> dict[str, int]:
+        """Requests per task (lighteval's task name) in a pipeline's ``sampling_docs``."""
+        out: Counter[str] = Counter()
+        for docs in docs_by_method.values():
+            out.update(d.task_name for d in docs)
+        return dict(out)
+
+    def install(self) -> None:
+        for name in METHODS:
+            original = getattr(self.model, name, None)
+            if original is None:
+                continue
+            if inspect.iscoroutinefunction(original):
+                setattr(self.model, name, self._async_wrapper(name, original))
+            else:
+                setattr(self.model, name, self._wrapper(name, original))
+
+    def _key(self, method: str, docs: Sequence[Any]) -> str:
+        payload = json.dumps([self.identity, method, [doc_key(d) for d in docs]],
+                             sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def _done(self, docs: Sequence[Any]) -> None:
+        self.scored.update(d.task_name for d in docs)
+        self.on_scored(dict(self.scored))
+
+    def _cached(self, key: str) -> list[Any] | None:
+        return None if self.cache is None else self.cache.get(key)
+
+    def _keep(self, key: str, answers: list[Any]) -> None:
+        if self.cache is not None:
+            self.cache.put(key, answers)
+
+    def _chunks(self, docs: Sequence[Any]) -> list[Sequence[Any]]:
+        return [docs[i : i + self.chunk] for i in range(0, len(docs), self.chunk)]
+
+    def _wrapper(self, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def scored_in_chunks(docs: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+            out: list[Any] = []
+            for part in self._chunks(docs):
+                key = self._key(method, part)
+                answers = self._cached(key)
+                if answers is None or len(answers) != len(part):
+                    answers = list(original(list(part), *args, **kwargs))
+                    self._keep(key, answers)
+                else:
+                    self.reused += len(part)
+                out += answers
+                self._done(part)
+            return out
+
+        return scored_in_chunks
+
+    def _async_wrapper(self, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        async def scored_in_chunks(docs: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+            out: list[Any] = []
+            for part in self._chunks(docs):
+                key = self._key(method, part)
+                answers = self._cached(key)
+                if answers is None or len(answers) != len(part):
+                    answers = list(await original(list(part), *args, **kwargs))
+                    self._keep(key, answers)
+                else:
+                    self.reused += len(part)
+                out += answers
+                self._done(part)
+            return out
+
+        return scored_in_chunks
+
+
+def watch_pipeline(pipeline: Any, identity: str, cache_path: Path | None,
+                   on_plan: Callable[[dict[str, int]], None], on_scored: OnScored) -> RequestTap:
+    """Install a tap on a built lighteval Pipeline's model. Counts are keyed by the task
+    names of ``pipeline.tasks_dict`` ('name|fewshot'); ``on_plan`` hears each task's request
+    total once, before any scoring."""
+    names = {getattr(task, "full_name", key): key for key, task in pipeline.tasks_dict.items()}
+
+    def by_task(counts: dict[str, int]) -> dict[str, int]:
+        return {names.get(name, name): n for name, n in counts.items()}
+
+    on_plan(by_task(RequestTap.totals(pipeline.sampling_docs)))
+    cache = None if cache_path is None else ChunkCache(cache_path)
+    tap = RequestTap(pipeline.model, identity, cache, lambda counts: on_scored(by_task(counts)))
+    tap.install()
+    return tap
