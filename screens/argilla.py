@@ -24,7 +24,11 @@ The **Argilla** screen syncs this project with an Argilla server, where a team c
 in Argilla's web UI. **p** pushes new and changed questions (one dataset per project,
 records keyed by question, so pushing twice creates nothing new). **l** pulls submitted and
 discarded responses into reviews (drafts are ignored; the latest decision wins; questions
-with disagreeing answers get the *disagreement* flag, a filter on the Review screen).
+with disagreeing answers get the *disagreement* flag and wait in the Review screen's
+adjudication queue, key **j**). A push asks for as many annotators per record as
+`workbench argilla push --annotators N` last said (Argilla's task distribution); each pull
+computes the agreement between annotators (Cohen's kappa for two, Krippendorff's alpha for
+more, with a 95% bootstrap interval over records), shown here.
 **r** asks the server again. The server comes from ARGILLA_API_URL, ARGILLA_API_KEY and
 ARGILLA_WORKSPACE; for a local one run `scripts/argilla-dev start`.
 """
@@ -127,6 +131,8 @@ class ArgillaScreen(WorkbenchScreen):
             f"Pushed      {c.pushed}   to push: {c.pending_push}\n"
             f"Annotated   {c.annotated} questions pulled ({c.responses} responses)"
             + (f"   to pull: {pending}" if pending is not None else "")
+            + "".join(f"\n{label.capitalize():<11} {text}"
+                      for label, text in local.agreement_lines())
         )
         self.query_one("#last-sync", Static).update(
             f"Last push   {_when(local.last_push_at)}\nLast pull   {_when(local.last_pull_at)}")

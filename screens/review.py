@@ -31,6 +31,7 @@ from workbench.review import (
     Discard,
     Edit,
     ReviewTally,
+    annotator_answers,
     decide,
     landing_question_id,
     next_question_id,
@@ -58,6 +59,10 @@ latest review, and the screen moves on to the next pending question by itself.
   in the view; `g` jumps to the first pending question.
 - `/` searches the text of questions, options and explanations; `f` filters by status,
   document, model or flag (`near-duplicate`, `disagreement`, ...).
+- `j` opens the adjudication queue (press again to leave it): questions on which Argilla
+  annotators disagree and nobody has decided here since. Each annotator's answer is shown
+  side by side under the question; your decision is a review like any other and takes the
+  question out of the queue.
 
 The source passage is shown below the question with the question's supporting quote (or,
 for questions without one, the sentence that best matches the question and its answer)
@@ -97,6 +102,7 @@ def _bindings() -> list[BindingType]:
         Binding("g", "first_pending", "pending"),
         Binding("slash", "search", "search", key_display="/"),
         Binding("f", "filter", "filter"),
+        Binding("j", "adjudicate", "adjudicate", show=False),
         Binding("escape", "back", "back", key_display="esc"),
         Binding("down", "scroll_passage(1)", "Scroll passage down", show=False),
         Binding("up", "scroll_passage(-1)", "Scroll passage up", show=False),
@@ -109,7 +115,8 @@ def _bindings() -> list[BindingType]:
 
 # Actions that need a question on screen and no edit in progress.
 _DECISION_ACTIONS = {"accept", "answer", "discard", "edit"}
-_NAVIGATION_ACTIONS = {"skip", "previous", "next", "first_pending", "search", "filter", "undo"}
+_NAVIGATION_ACTIONS = {"skip", "previous", "next", "first_pending", "search", "filter", "undo",
+                       "adjudicate"}
 
 
 class ReviewScreen(WorkbenchScreen):
@@ -145,6 +152,7 @@ class ReviewScreen(WorkbenchScreen):
         yield QuestionEditor(id="review-editor")
         yield PassageView("Source passage", id="review-passage")
         yield Static("", id="review-provenance")
+        yield Static("", id="review-annotators", markup=False)
         yield Static("", id="review-message")
         yield TwoRowFooter(show_command_palette=False)
 
@@ -214,6 +222,10 @@ class ReviewScreen(WorkbenchScreen):
             if last is not None:
                 parts.append((f"  · last: {last.action} by {last.reviewer}", "dim"))
         self.query_one("#review-provenance", Static).update(Content.assemble(*parts))
+        answers = None if question is None else annotator_answers(self.store, question.id)
+        annotators = self.query_one("#review-annotators", Static)
+        annotators.display = answers is not None
+        annotators.update(f"Annotators  {answers}" if answers else "")
 
     def _show_status(self) -> None:
         q = self.current
@@ -243,6 +255,8 @@ class ReviewScreen(WorkbenchScreen):
             parts.append(f"⚑ {f.flag}")
         if f.text:
             parts.append(f"'{f.text}'")
+        if f.adjudication:
+            parts.append("adjudication queue")
         return " ".join(p for p in parts if p)
 
     def _title(self, document_id: int | None) -> str | None:
@@ -261,8 +275,12 @@ class ReviewScreen(WorkbenchScreen):
         self.tally = ReviewTally.read(self.store, self.project.id, self.filt)
 
     def _status_moved(self, before: str, after: str) -> None:
-        """Keep the counts right after one decision without recounting 100k rows."""
-        self.tally = self.tally.moved(before, after, self.filt)
+        """Keep the counts right after one decision without recounting 100k rows (the
+        adjudication queue, small, is recounted: a decision takes a question out of it)."""
+        if self.filt.adjudication:
+            self._reload_counts()
+        else:
+            self.tally = self.tally.moved(before, after, self.filt)
 
     # -- where to go (the policy is workbench.review's) ------------------------------------
     def _landing_id(self) -> int | None:
@@ -431,6 +449,10 @@ class ReviewScreen(WorkbenchScreen):
         described = self._describe_filter()
         self._say(f"{self.view_total:,} questions match {described}." if described
                   else f"All {self.view_total:,} questions.")
+
+    def action_adjudicate(self) -> None:
+        """Into the adjudication queue, or back to all questions."""
+        self.apply_filter(QuestionFilter(adjudication=not self.filt.adjudication))
 
     def action_search(self) -> None:
         from screens.modals.confirm import InputModal

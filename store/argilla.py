@@ -138,6 +138,16 @@ class ArgillaMixin(StoreBase):
             found += [_response_row(r) for r in rows]
         return found
 
+    def project_argilla_responses(self, project_id: int) -> list[ArgillaResponseRow]:
+        """Every pulled response of the project's questions (the latest per annotator), by
+        question and annotator: the table agreement is computed on."""
+        rows = self.conn.execute(
+            "SELECT r.* FROM argilla_responses r JOIN questions q ON q.id = r.question_id"
+            " WHERE q.project_id = ? ORDER BY r.question_id, r.annotator",
+            (project_id,),
+        )
+        return [_response_row(r) for r in rows]
+
     def latest_local_decision(self, question_id: int) -> LocalDecision | None:
         """The latest approve/discard decision taken in the workbench (not pulled)."""
         row = self.conn.execute(

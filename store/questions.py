@@ -30,6 +30,9 @@ class QuestionFilter:
     flag: str | None = None
     text: str | None = None
     include_rejected: bool = False
+    # The adjudication queue: flagged 'disagreement' and not yet decided here since the
+    # annotators' latest (pulled) decision.
+    adjudication: bool = False
 
     def where(self, project_id: int) -> tuple[str, list[Any]]:
         clauses: list[str] = ["q.project_id = ?"]
@@ -48,6 +51,14 @@ class QuestionFilter:
         if self.flag:
             clauses.append("EXISTS (SELECT 1 FROM json_each(q.flags) WHERE value = ?)")
             args.append(self.flag)
+        if self.adjudication:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(q.flags) WHERE value = 'disagreement')"
+                " AND (SELECT r.origin FROM reviews r WHERE r.question_id = q.id"
+                " AND r.action IN ('accept', 'answer', 'discard')"
+                " AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.question_id = q.id"
+                " AND u.undoes_review_id = r.id)"
+                " ORDER BY r.id DESC LIMIT 1) = 'argilla'")
         if self.text:
             clauses.append("(q.question LIKE ? OR q.options LIKE ? OR q.explanation LIKE ?)")
             like = f"%{self.text}%"

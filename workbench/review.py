@@ -268,8 +268,9 @@ class ReviewTally:
 
 def work_filter(filt: QuestionFilter) -> QuestionFilter:
     """The questions auto-advance visits: the pending ones of the view, unless the view is
-    narrowed to another status on purpose (then all of the view)."""
-    if filt.status in (None, "pending"):
+    narrowed to another status on purpose or is the adjudication queue (then all of the
+    view: pulled questions are approved or discarded already)."""
+    if filt.status in (None, "pending") and not filt.adjudication:
         return dataclasses.replace(filt, status="pending")
     return filt
 
@@ -410,3 +411,18 @@ def provenance_line(question: Question, document_title: str | None,
     if is_imported(question):
         parts.append(NOT_GROUNDED_IMPORTED)
     return " · ".join(parts)
+
+
+# -- adjudication -------------------------------------------------------------------------
+def annotator_answers(store: Store, question_id: int) -> str | None:
+    """Each annotator's pulled decision side by side ('ann: B · bob: C · eve: discarded',
+    with a comment when they left one), for the adjudicator; None when nobody answered in
+    Argilla."""
+    from workbench.argilla_sync.agreement import response_label
+
+    parts = []
+    for row in store.argilla_responses([question_id]):
+        label = response_label(row.status, row.answer_index) or "no valid answer"
+        comment = f' "{row.comment[:60]}"' if row.comment else ""
+        parts.append(f"{row.annotator}: {label}{comment}")
+    return " · ".join(parts) if parts else None

@@ -36,6 +36,8 @@ class Settings:
     argilla_api_key: str | None = field(default=None, repr=False)
     argilla_workspace: str | None = None
     argilla_parallel: int = 2  # record batches in flight at once during a push
+    # annotators asked for per record (Argilla task distribution) when a push does not say
+    argilla_annotators: int | None = None
     hf_token: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
@@ -103,6 +105,8 @@ def load_settings(
         argilla_api_key=env.get("ARGILLA_API_KEY") or None,
         argilla_workspace=env.get("ARGILLA_WORKSPACE") or None,
         argilla_parallel=max(1, int(env.get("WORKBENCH_ARGILLA_PARALLEL", 2))),
+        argilla_annotators=int(env["WORKBENCH_ARGILLA_ANNOTATORS"])
+        if env.get("WORKBENCH_ARGILLA_ANNOTATORS") else None,
         hf_token=env.get("HF_TOKEN") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         openai_api_key=env.get("OPENAI_API_KEY") or None,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-Table = Mapping[Hashable, Mapping[str, str]]  # {record: {annotator: label}}
+from store.argilla import ArgillaResponseRow
+from workbench.argilla_sync.payload import LETTERS
+
+Table = Mapping[Any, Mapping[str, str]]  # {record: {annotator: label}}
 COHEN = "cohen_kappa"
 KRIPPENDORFF = "krippendorff_alpha"
 DRAWS = 1000
@@ -123,6 +126,26 @@ def _percentile(ordered: list[float], q: float) -> float:
     below = int(position)
     above = min(below + 1, len(ordered) - 1)
     return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def response_label(status: str, answer_index: int | None) -> str | None:
+    """What an annotator decided, as a nominal label: the answer letter, or ``discarded``;
+    None for a submitted response without a valid answer."""
+    if status == "discarded":
+        return "discarded"
+    if answer_index is None or not 0 <= answer_index < len(LETTERS):
+        return None
+    return LETTERS[answer_index]
+
+
+def responses_table(rows: Iterable[ArgillaResponseRow]) -> dict[int, dict[str, str]]:
+    """{question id: {annotator: label}} from pulled responses."""
+    table: dict[int, dict[str, str]] = {}
+    for row in rows:
+        label = response_label(row.status, row.answer_index)
+        if label is not None:
+            table.setdefault(row.question_id, {})[row.annotator] = label
+    return table
 
 
 def dataset_agreement(table: Table, *, draws: int = DRAWS, seed: int = SEED,

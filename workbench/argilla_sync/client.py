@@ -96,14 +96,16 @@ class ArgillaClient:
         with translate_errors(self.url, "read datasets"):
             return bool(self.rg.api.datasets.exists(dataset_id))
 
-    def create_dataset(self, name: str, labels: int) -> Any:
+    def create_dataset(self, name: str, labels: int, annotators: int = 1) -> Any:
         """Create the project's dataset: question, options, passage and explanation fields;
         an answer label question (letters) and a comment; status/document/model/flags
-        metadata; the reviewing guidelines."""
+        metadata; the reviewing guidelines; ``annotators`` submitted responses per record
+        (Argilla's task distribution) before a record counts as complete."""
         import argilla as rg
 
         settings = rg.Settings(
             guidelines=GUIDELINES,
+            distribution=rg.TaskDistribution(min_submitted=annotators),
             fields=[
                 rg.TextField("question", title="Question", use_markdown=False),
                 rg.TextField("options", title="Options", use_markdown=True),
@@ -131,6 +133,19 @@ class ArgillaClient:
         with translate_errors(self.url, "create datasets"):
             return rg.Dataset(name=name, workspace=self.workspace, settings=settings,
                               client=self.rg).create()
+
+    @staticmethod
+    def annotators(dataset: Any) -> int:
+        """Submitted responses the dataset asks for per record (``min_submitted``)."""
+        return int(dataset.settings.distribution.min_submitted)
+
+    def set_annotators(self, dataset: Any, annotators: int) -> None:
+        """Ask for ``annotators`` submitted responses per record from now on (the server
+        accepts the change at any time and recomputes which records are complete)."""
+        with translate_errors(self.url, "update datasets"):
+            response = self.http.patch(f"/api/v1/datasets/{dataset.id}", json={
+                "distribution": {"strategy": "overlap", "min_submitted": annotators}})
+            response.raise_for_status()
 
     @staticmethod
     def label_count(dataset: Any) -> int:

@@ -1,6 +1,7 @@
 """The job kinds ``argilla_push`` and ``argilla_pull`` (see workbench.jobs.kinds). Params:
-``project_id``; push also takes ``batch_size``, ``recreate`` and ``dataset``. The API key
-comes from the job process's environment, never from the params (they are stored)."""
+``project_id``; push also takes ``batch_size``, ``recreate``, ``dataset`` and
+``annotators``. The API key comes from the job process's environment, never from the params
+(they are stored)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def run_push_job(ctx: JobContext) -> dict[str, Any]:
         batch_size=int(ctx.params.get("batch_size") or DEFAULT_BATCH),
         recreate=bool(ctx.params.get("recreate", False)),
         dataset_name=ctx.params.get("dataset") or None,
+        annotators=int(ctx.params["annotators"]) if ctx.params.get("annotators") else None,
         progress=ctx.progress, log=ctx.log,
     )
     ctx.log(f"pushed {result.sent} records to '{result.dataset}' ({result.unchanged} unchanged)")

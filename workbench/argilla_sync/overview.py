@@ -9,6 +9,7 @@ from typing import Any
 from store import Store
 from store.argilla import ArgillaCounts
 from store.records import Job, Project
+from workbench.argilla_sync.agreement import Agreement
 from workbench.argilla_sync.probe import HttpProbe, RemoteDataset, ServerInfo
 from workbench.argilla_sync.target import dataset_name_for
 from workbench.errors import ServiceError
@@ -28,6 +29,18 @@ class LocalView:
     last_pull: dict[str, Any] | None
     running: Job | None  # a push or pull job in progress
     last_failed: Job | None  # the latest sync job, when it failed
+    annotators: int | None = None  # annotators per record the dataset asks for (last push)
+    agreement: Agreement | None = None  # between annotators, as of the last pull
+
+    def agreement_lines(self) -> list[tuple[str, str]]:
+        """(label, text) lines the screen and ``argilla status`` show about annotators and
+        agreement; none before the first push or pull that knows them."""
+        lines = []
+        if self.annotators is not None:
+            lines.append(("annotators", f"{self.annotators} per record"))
+        if self.agreement is not None:
+            lines.append(("agreement", self.agreement.describe()))
+        return lines
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,8 @@ def local_view(store: Store, project: Project) -> LocalView:
     return LocalView(
         project.name, name, store.argilla_counts(project.id, name),
         state.get("last_push_at"), state.get("last_pull_at"), state.get("last_push"),
-        state.get("last_pull"), running, failed,
+        state.get("last_pull"), running, failed, state.get("annotators"),
+        Agreement(**state["agreement"]) if state.get("agreement") else None,
     )
 
 

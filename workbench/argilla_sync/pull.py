@@ -25,6 +25,7 @@ from store.argilla import ArgillaResponseRow
 from store.base import utc_now
 from store.records import Project
 from workbench.argilla_sync import errors
+from workbench.argilla_sync.agreement import dataset_agreement, responses_table
 from workbench.argilla_sync.payload import ANSWER_QUESTION, COMMENT_QUESTION, letter_index
 from workbench.argilla_sync.target import dataset_name_for, known_dataset_id
 from workbench.settings import Settings
@@ -66,6 +67,7 @@ class PullResult:
     unknown_records: int = 0  # records this store did not push
     flagged: list[int] = field(default_factory=list)
     unflagged: list[int] = field(default_factory=list)
+    agreement: dict[str, Any] | None = None  # Agreement.as_dict() over all pulled responses
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,10 +152,14 @@ def pull_project(
         if progress and (done == total or done % 50 < len(responses)):
             progress(done, total, f"{done}/{total} responses applied")
 
+    agreement = dataset_agreement(responses_table(store.project_argilla_responses(project.id)))
+    say(agreement.describe())
+    result.agreement = agreement.as_dict()
     store.set_sync_values(project.id, {
         "last_pull_at": utc_now(),
         "last_pull": {k: v for k, v in result.as_dict().items()
-                      if k not in ("flagged", "unflagged")},
+                      if k not in ("flagged", "unflagged", "agreement")},
+        "agreement": result.agreement,
     })
     return result
 

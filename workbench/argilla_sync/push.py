@@ -22,6 +22,7 @@ from store.records import Project
 from workbench.argilla_sync import errors
 from workbench.argilla_sync.payload import RecordPayload, build_payload, label_count
 from workbench.argilla_sync.target import dataset_name_for, known_dataset_id
+from workbench.errors import InvalidInput
 from workbench.settings import Settings
 
 Progress = Callable[[int, int, str], None]
@@ -38,6 +39,7 @@ class PushResult:
     unchanged: int
     skipped: int  # more options than the dataset has labels
     created_dataset: bool
+    annotators: int = 1  # submitted responses the dataset asks for per record
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,13 +48,18 @@ class PushResult:
 def push_project(
     store: Store, settings: Settings, project: Project, *, batch_size: int = DEFAULT_BATCH,
     recreate: bool = False, dataset_name: str | None = None, parallel: int | None = None,
-    progress: Progress | None = None, log: Log | None = None,
+    annotators: int | None = None, progress: Progress | None = None, log: Log | None = None,
 ) -> PushResult:
     """Send new and changed questions; ServiceError (store unchanged) when the server is
-    unreachable, refuses the key, lacks the workspace, or lost the dataset."""
+    unreachable, refuses the key, lacks the workspace, or lost the dataset.
+
+    ``annotators``: submitted responses wanted per record; by default what this project's
+    dataset was pushed with, else ``settings.argilla_annotators``, else what an existing
+    dataset already asks for (1 for a new one). InvalidInput when below 1."""
     from workbench.argilla_sync.client import MAX_BATCH, ArgillaClient
 
     say = log or (lambda _m: None)
+    wanted = requested_annotators(store, settings, project, annotators)
     name = dataset_name or dataset_name_for(store, project)
     client = ArgillaClient(settings)
     dataset = client.find_dataset(name)
@@ -68,11 +75,16 @@ def push_project(
     created = dataset is None
     if dataset is None:
         say(f"creating dataset '{name}' in workspace '{client.workspace_name}'")
-        dataset = client.create_dataset(name, label_count(items))
+        dataset = client.create_dataset(name, label_count(items), wanted or 1)
     labels = client.label_count(dataset)
+    per_record = client.annotators(dataset)
+    if wanted is not None and wanted != per_record:
+        say(f"asking for {wanted} annotators per record (was {per_record})")
+        client.set_annotators(dataset, wanted)
+        per_record = wanted
     store.set_sync_values(project.id, {
         "dataset_name": name, "dataset_id": str(dataset.id),
-        "workspace": client.workspace_name,
+        "workspace": client.workspace_name, "annotators": per_record,
     })
 
     to_send: list[RecordPayload] = []
@@ -104,9 +116,25 @@ def push_project(
             progress(sent, len(to_send), f"{sent}/{len(to_send)} records sent")
 
     result = PushResult(name, client.workspace_name, len(items), sent, unchanged, skipped,
-                        created)
+                        created, per_record)
     store.set_sync_values(project.id, {"last_push_at": utc_now(), "last_push": result.as_dict()})
     return result
+
+
+def requested_annotators(
+    store: Store, settings: Settings, project: Project, annotators: int | None,
+) -> int | None:
+    """Annotators per record this push asks for: the caller's, else the project's stored
+    choice, else the setting; None leaves an existing dataset as it is."""
+    for value in (annotators, store.sync_values(project.id).get("annotators"),
+                  settings.argilla_annotators):
+        if value is not None:
+            if int(value) < 1:
+                raise InvalidInput(
+                    f"Annotators per record must be 1 or more, not {value}.",
+                    "Pass --annotators N with N >= 1 (or fix WORKBENCH_ARGILLA_ANNOTATORS).")
+            return int(value)
+    return None
 
 
 def send_batches(

@@ -61,6 +61,8 @@ def status(obj: CliContext, project_name: str, as_json: bool) -> None:
                 "title": remote.error.title, "hint": remote.error.hint},
             "local": c.local, "pushed": c.pushed, "pending_push": c.pending_push,
             "annotated": c.annotated, "responses": c.responses,
+            "annotators_per_record": local.annotators,
+            "agreement": None if local.agreement is None else local.agreement.as_dict(),
             "remote_records": remote.dataset.records if remote.dataset else None,
             "remote_annotated": remote.dataset.annotated if remote.dataset else None,
             "pending_pull": remote.pending_pull(local),
@@ -83,6 +85,8 @@ def status(obj: CliContext, project_name: str, as_json: bool) -> None:
         pending = remote.pending_pull(local)
         click.echo(f"annotated  {c.annotated} questions pulled ({c.responses} responses)"
                    + (f", {pending} to pull" if pending is not None else ""))
+        for label, text in local.agreement_lines():
+            click.echo(f"{label:<10} {text}")
         click.echo(f"last push  {local.last_push_at or 'never'}")
         click.echo(f"last pull  {local.last_pull_at or 'never'}")
         if local.running:
@@ -100,16 +104,19 @@ def status(obj: CliContext, project_name: str, as_json: bool) -> None:
 @click.option("--batch-size", type=int, default=None, help="Records per request (max 500).")
 @click.option("--recreate", is_flag=True,
               help="The dataset was deleted on the server: create it again and push all.")
+@click.option("--annotators", type=click.IntRange(min=1), default=None,
+              help="Annotators per record (Argilla task distribution); remembered for the"
+                   " project. Default: as before, else WORKBENCH_ARGILLA_ANNOTATORS, else 1.")
 @click.option("--wait", is_flag=True, help="Follow the job and exit with its outcome.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print the result as JSON.")
 @pass_cli
 @command_errors
 def push(obj: CliContext, project_name: str, dataset: str | None, batch_size: int | None,
-         recreate: bool, wait: bool, as_json: bool) -> None:
+         recreate: bool, annotators: int | None, wait: bool, as_json: bool) -> None:
     """Send new and changed questions to the project's Argilla dataset (a job)."""
     project = obj.store.project(project_name)
     job = start_sync(obj.store, obj.settings, project, "push", dataset=dataset,
-                     batch_size=batch_size, recreate=recreate)
+                     batch_size=batch_size, recreate=recreate, annotators=annotators)
     if not as_json:
         click.echo(f"Started Argilla push job {job.id} for {project.name}.", err=True)
     if wait:
