@@ -13,15 +13,18 @@ from textual.app import App
 from textual.widgets import Static
 
 from screens.argilla import ArgillaScreen
+from screens.base import JobsChanged
 from store import Store
 from store.records import Project
+from workbench.jobs.watch import JobWatcher
 from workbench.settings import Settings
 
 pytestmark = pytest.mark.argilla
 
 
 class Host(App[None]):
-    """The parts of the app shell the screen uses: store, settings, show_error."""
+    """The parts of the app shell the screen uses: store, settings, show_error, and the real
+    job watcher, whose JobsChanged the screen follows."""
 
     def __init__(self, store: Store, settings: Settings, project: Project) -> None:
         super().__init__()
@@ -29,9 +32,18 @@ class Host(App[None]):
         self.settings = settings
         self.project = project
         self.errors: list[BaseException] = []
+        self.job_watcher = JobWatcher(settings, lambda seen: self.post_message(JobsChanged(seen)))
 
     def on_mount(self) -> None:
         self.push_screen(ArgillaScreen(self.project))
+        self.job_watcher.start()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        if self.screen_stack:
+            self.screen.post_message(JobsChanged(message.seen))
+
+    def on_unmount(self) -> None:
+        self.job_watcher.stop()
 
     def show_error(self, exc: BaseException, fatal: bool = False) -> None:
         self.errors.append(exc)
