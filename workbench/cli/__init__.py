@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "leaderboard": "workbench.cli.leaderboard:leaderboard",
     "compare": "workbench.cli.compare:compare",
     "items": "workbench.cli.items:items",
+    "checks": "workbench.cli.checks:checks",
     "demo": "workbench.cli.demo:demo",
     "servers": "workbench.cli.servers:servers",
 }
@@ -44,6 +45,7 @@ HELP_LINES: dict[str, str] = {
     "leaderboard": "Scores of every model on every task.",
     "compare": "Compare two models question by question.",
     "items": "Item analysis across models: difficulty, discrimination, flips.",
+    "checks": "Model checks: disputed keys and guessable options (background job).",
     "demo": "Create the demo project (bundled corpus, model and question set).",
     "servers": "vLLM servers workbench started: list, stop.",
 }

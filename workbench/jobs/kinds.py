@@ -14,6 +14,7 @@ JOB_KINDS: dict[str, str] = {
     "argilla_push": "workbench.argilla_sync.job:run_push_job",
     "argilla_pull": "workbench.argilla_sync.job:run_pull_job",
     "convert_model": "workbench.bundled_model:run_convert_job",
+    "model_checks": "workbench.quality.job:run_model_checks_job",
 }
 
 # "name=module:function,..." adds kinds that do not ship: the job machinery's own tests
