@@ -115,8 +115,8 @@ def run_model_checks_job(ctx: JobContext) -> dict[str, Any]:
                     else:
                         plans.append(plan)
             prompts = [p for plan in plans for p in plan.prompts]
-            counts_per_prompt = [len(plan.item.options) for plan in plans for _ in plan.prompts]
-            scores = scorer.score(prompts, counts_per_prompt) if prompts else []
+            conts = [c for plan in plans for c in plan.continuations]
+            scores = scorer.score(prompts, conts) if prompts else []
             verdicts: dict[int, list[CheckVerdict]] = {}
             at = 0
             for plan in plans:
