@@ -20,7 +20,6 @@ from screens.modals.question_compare import QuestionCompareModal
 from store.records import Project
 from workbench.errors import WorkbenchError
 from workbench.results import compare as cmp
-from workbench.results import stats
 from workbench.results.leaderboard import pct
 
 HELP = """\
@@ -204,10 +203,9 @@ class CompareScreen(WorkbenchScreen):
                          f"{p.only_b} · neither {p.neither} · n={p.n} · correlation {corr} · "
                          f"{p.test.name} statistic {p.test.statistic:.3g}")
             if p.clusters is not None:
+                # (too few clusters is one of the warnings shown above the table)
                 lines.append(f"{p.clusters} source {self.result.cluster_by}s · design effect "
-                             f"{p.design_effect:.2f}"
-                             + (f" · fewer than {stats.FEW_CLUSTERS}: clustered errors are "
-                                "rough" if stats.few_clusters(p.clusters) else ""))
+                             f"{p.design_effect:.2f}")
         pw = tc.power
         if pw.detectable is not None:
             text = f"Detectable difference at 80% power: {pct(pw.detectable)} points"
