@@ -13,15 +13,18 @@ from typing import Any
 import pytest
 from argilla_testkit import ArgillaServer, add_questions, make_annotator, unique_project
 from textual.app import App
+from textual.screen import Screen
 from textual.widgets import Static
 
+from screens.argilla import ArgillaScreen
+from screens.base import JobsChanged
 from screens.review import ReviewScreen
 from store import QuestionFilter, Store
-from store.records import Project
 from workbench.argilla_sync.payload import record_id
 from workbench.argilla_sync.pull import DISAGREEMENT, pull_project
 from workbench.argilla_sync.push import push_project
 from workbench.errors import InvalidInput
+from workbench.jobs.watch import JobWatcher
 from workbench.settings import Settings, load_settings
 
 pytestmark = [pytest.mark.argilla]
@@ -34,17 +37,26 @@ def _min_submitted(server: ArgillaServer, dataset: str) -> int:
 
 
 class Host(App[None]):
-    """The parts of the app shell the Review screen uses."""
+    """The parts of the app shell a project screen uses, the real job watcher included."""
 
-    def __init__(self, store: Store, settings: Settings, project: Project) -> None:
+    def __init__(self, store: Store, settings: Settings, screen: Screen[None]) -> None:
         super().__init__()
         self.store = store
         self.settings = settings
-        self.project = project
+        self.first = screen
         self.errors: list[BaseException] = []
+        self.job_watcher = JobWatcher(settings, lambda seen: self.post_message(JobsChanged(seen)))
 
     def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.project))
+        self.push_screen(self.first)
+        self.job_watcher.start()
+
+    def on_jobs_changed(self, message: JobsChanged) -> None:
+        if self.screen_stack:
+            self.screen.post_message(JobsChanged(message.seen))
+
+    def on_unmount(self) -> None:
+        self.job_watcher.stop()
 
     def show_error(self, exc: BaseException, fatal: bool = False) -> None:
         self.errors.append(exc)
@@ -110,7 +122,7 @@ async def test_three_annotators_alpha_status_and_adjudication(
 
     # The adjudication queue: the two disagreements, decided in the Review screen.
     assert store.question_ids(project.id, QUEUE) == [ids[1], ids[3]]
-    app = Host(store, argilla_settings, project)
+    app = Host(store, argilla_settings, ReviewScreen(project))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("j")
         await _until(pilot, lambda: app.screen.current is not None  # type: ignore[attr-defined]
@@ -148,7 +160,7 @@ async def test_three_annotators_alpha_status_and_adjudication(
     assert store.question(ids[1]).answer_letter == "C"
 
 
-def test_two_annotators_kappa_and_annotators_setting(
+async def test_two_annotators_kappa_and_annotators_setting(
         argilla_server: ArgillaServer, argilla_settings: Settings, argilla_store: Store,
         monkeypatch: pytest.MonkeyPatch) -> None:
     store = argilla_store
@@ -182,6 +194,12 @@ def test_two_annotators_kappa_and_annotators_setting(
     assert (pulled.agreement["records"], pulled.agreement["annotators"]) == (5, 2)
     assert store.sync_values(project.id)["agreement"] == pulled.agreement
     assert store.question_ids(project.id, QUEUE) == [ids[2]]
+    app = Host(store, settings, ArgillaScreen(project))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: "Connected to" in _text(app, "#connection"), 30)
+        counts = _text(app, "#counts")
+        assert "Annotators  2 per record" in counts
+        assert "Cohen's kappa 0.69 (95% " in counts and "2 annotators, 5 records" in counts
 
     # The choice stays with the project; a push may change it; below 1 is refused.
     monkeypatch.delenv("WORKBENCH_ARGILLA_ANNOTATORS")
