@@ -41,10 +41,11 @@ class EvalsMixin(StoreBase):
             )
             c.executemany(
                 "INSERT OR REPLACE INTO sample_results(run_id, sample_index, question_id, cluster,"
-                " gold_index, prediction_index, correct, logprobs, metrics)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
+                " gold_index, prediction_index, correct, logprobs, metrics, reply)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(run_id, s.sample_index, s.question_id, s.cluster, s.gold_index,
-                  s.prediction_index, s.correct, json.dumps(s.logprobs), json.dumps(s.metrics))
+                  s.prediction_index, s.correct, json.dumps(s.logprobs), json.dumps(s.metrics),
+                  s.reply)
                  for s in samples],
             )
             c.execute(

@@ -359,6 +359,13 @@ class SampleResult:
     cluster: str | None = None
     logprobs: list[float] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    # The model's written reply (generative formulation); None for log-likelihood ones.
+    reply: str | None = None
+
+    @property
+    def unparsed(self) -> bool:
+        """A written reply from which no answer could be read (scored wrong)."""
+        return self.reply is not None and self.prediction_index is None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> SampleResult:
@@ -367,6 +374,7 @@ class SampleResult:
             gold_index=row["gold_index"], prediction_index=row["prediction_index"],
             question_id=row["question_id"], cluster=row["cluster"],
             logprobs=_json(row["logprobs"], []), metrics=_json(row["metrics"], {}),
+            reply=row["reply"],
         )
 
 
