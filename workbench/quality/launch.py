@@ -28,6 +28,23 @@ def start_model_checks(
     """Start a ``model_checks`` job; the judge defaults to the bundled model."""
     from workbench.backends.registry import backend_for
 
+    params = model_checks_params(store, project, judge, checks, question_ids, seed, rounds,
+                                 batch_size, formulation)
+    for job in store.active_jobs(project.id):
+        if job.kind == KIND:
+            raise InvalidInput(f"Model checks (job {job.id}) are already running for this "
+                               "project.", f"Wait for it or cancel it: 'workbench jobs cancel "
+                               f"{job.id}'.")
+    slots = backend_for(store.model(params["judge"]), settings).device_slots()
+    return start_job(store, settings, KIND, params, project_id=project.id, needs_devices=slots)
+
+
+def model_checks_params(
+    store: Any, project: Project, judge: str | None = None, checks: list[str] | None = None,
+    question_ids: list[int] | None = None, seed: int = 0, rounds: int = DEFAULT_ROUNDS,
+    batch_size: int = 8, formulation: str | None = None,
+) -> dict[str, Any]:
+    """The job's params, checked (InvalidInput, NotFound name the fix)."""
     if judge is None:
         register_bundled_models(store)
         judge = BUNDLED_MODEL
@@ -42,15 +59,9 @@ def start_model_checks(
                            f"Use one of {', '.join(FORMULATIONS)}.")
     if rounds < 1:
         raise InvalidInput("--rounds must be at least 1.")
-    for job in store.active_jobs(project.id):
-        if job.kind == KIND:
-            raise InvalidInput(f"Model checks (job {job.id}) are already running for this "
-                               "project.", f"Wait for it or cancel it: 'workbench jobs cancel "
-                               f"{job.id}'.")
     params: dict[str, Any] = {"project_id": project.id, "judge": model.name, "checks": chosen,
                               "seed": seed, "rounds": rounds, "batch_size": batch_size,
                               "formulation": formulation}
     if question_ids:
         params["question_ids"] = list(question_ids)
-    slots = backend_for(model, settings).device_slots()
-    return start_job(store, settings, KIND, params, project_id=project.id, needs_devices=slots)
+    return params
