@@ -154,3 +154,13 @@ def test_results_stored_with_judge_prompt_and_seed(store, project):
     assert latest.prompt_version == "open_book_v1/mcf" and latest.details["picks"] == [1] * 4
     assert len(store.model_check_results(project.id, latest_only=False)) == 2
     assert store.question(qid).flags == []
+
+
+def test_cli_refuses_bad_requests_before_starting_a_job(cli, store, project):
+    unknown = cli("checks", "run", "--project", project.name, "--judge", "no-such-model")
+    assert unknown.returncode == 1 and "no-such-model" in unknown.stderr
+    rounds = cli("checks", "run", "--project", project.name, "--rounds", "0")
+    assert rounds.returncode == 1 and "--rounds" in rounds.stderr
+    assert store.list_jobs() == []
+    empty = cli("checks", "list", "--project", project.name)
+    assert empty.returncode == 0 and "No model checks yet" in empty.stdout
