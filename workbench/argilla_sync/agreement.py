@@ -9,16 +9,18 @@ kappa needs both annotators' labels).
 
 from __future__ import annotations
 
-import random
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store.argilla import ArgillaResponseRow
 from workbench.argilla_sync.payload import LETTERS
 
 Table = Mapping[Any, Mapping[str, str]]  # {record: {annotator: label}}
+if TYPE_CHECKING:  # numpy is imported where it is used: the TUI shows figures, never computes
+    import numpy.typing as npt
+
+    NDArray = npt.NDArray[Any]
 COHEN = "cohen_kappa"
 KRIPPENDORFF = "krippendorff_alpha"
 DRAWS = 1000
@@ -59,73 +61,98 @@ class Agreement:
                 f" {self.records} records")
 
 
+def _codes(labels: Iterable[str]) -> dict[str, int]:
+    return {label: i for i, label in enumerate(sorted(set(labels)))}
+
+
+def _kappa_coded(first: NDArray, second: NDArray, k: int) -> float | None:
+    import numpy as np
+
+    n = len(first)
+    if n == 0:
+        return None
+    observed = float(np.mean(first == second))
+    expected = float(np.dot(np.bincount(first, minlength=k), np.bincount(second, minlength=k))
+                     ) / (n * n)
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+def _pairs_coded(pairs: list[tuple[str, str]]) -> tuple[NDArray, NDArray, int]:
+    import numpy as np
+
+    code = _codes(label for pair in pairs for label in pair)
+    first = np.array([code[a] for a, _ in pairs], dtype=np.int64)
+    second = np.array([code[b] for _, b in pairs], dtype=np.int64)
+    return first, second, len(code)
+
+
 def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
     """Cohen's kappa of two annotators' labels on the same records: (p_o - p_e) / (1 - p_e),
     with p_e from each annotator's own label frequencies. None when p_e is 1 (both used a
     single, identical label throughout) or there are no pairs."""
-    n = len(pairs)
-    if n == 0:
+    return _kappa_coded(*_pairs_coded(pairs))
+
+
+def _alpha_coded(data: NDArray, k: int) -> float | None:
+    import numpy as np
+    from krippendorff import alpha
+
+    present = np.unique(data[~np.isnan(data)])
+    if len(present) < 2:
         return None
-    observed = sum(1 for a, b in pairs if a == b) / n
-    first = Counter(a for a, _ in pairs)
-    second = Counter(b for _, b in pairs)
-    expected = sum(first[k] * second[k] for k in first) / (n * n)
-    if expected >= 1.0:
-        return None
-    return (observed - expected) / (1.0 - expected)
+    value = float(alpha(reliability_data=data, level_of_measurement="nominal",
+                        value_domain=list(range(k))))
+    return None if np.isnan(value) else value
+
+
+def _units_coded(units: list[dict[str, str]]) -> tuple[NDArray, int]:
+    """An annotators x records matrix of label codes (NaN where one did not answer)."""
+    import numpy as np
+
+    code = _codes(label for u in units for label in u.values())
+    annotators = {a: i for i, a in enumerate(sorted({a for u in units for a in u}))}
+    data = np.full((len(annotators), len(units)), np.nan)
+    for j, unit in enumerate(units):
+        for annotator, label in unit.items():
+            data[annotators[annotator], j] = code[label]
+    return data, len(code)
 
 
 def krippendorff_alpha(units: list[dict[str, str]]) -> float | None:
     """Krippendorff's alpha, nominal, by the ``krippendorff`` package: ``units`` holds one
     {annotator: label} per record (missing answers simply absent). None when fewer than two
     distinct labels occur or no record has two labels."""
-    import numpy as np
-    from krippendorff import alpha
-
     pairable = [u for u in units if len(u) >= 2]
-    labels = sorted({label for u in pairable for label in u.values()})
-    if len(labels) < 2:
+    if not pairable:
         return None
-    annotators = sorted({a for u in pairable for a in u})
-    code = {label: i for i, label in enumerate(labels)}
-    data = np.full((len(annotators), len(pairable)), np.nan)
-    row = {a: i for i, a in enumerate(annotators)}
-    for j, unit in enumerate(pairable):
-        for annotator, label in unit.items():
-            data[row[annotator], j] = code[label]
-    return float(alpha(reliability_data=data, level_of_measurement="nominal",
-                       value_domain=list(range(len(labels)))))
+    return _alpha_coded(*_units_coded(pairable))
 
 
 def bootstrap_interval(
-    units: list[Any], statistic: Callable[[list[Any]], float | None], *,
+    size: int, statistic: Callable[[NDArray], float | None], *,
     draws: int = DRAWS, seed: int = SEED, level: float = LEVEL,
 ) -> tuple[float | None, float | None]:
-    """Percentile interval of ``statistic`` over ``draws`` resamples of ``units`` (with
-    replacement, same size, seeded). Resamples where the statistic is undefined are left out;
-    (None, None) when fewer than half of them are defined."""
-    if len(units) < 2:
+    """Percentile interval of ``statistic`` over ``draws`` resamples of ``size`` records
+    (with replacement, same size, seeded): ``statistic`` gets each resample's record indices.
+    Resamples where the statistic is undefined are left out; (None, None) when fewer than
+    half of them are defined."""
+    import numpy as np
+
+    if size < 2:
         return None, None
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
     values = []
     for _ in range(draws):
-        sample = [units[rng.randrange(len(units))] for _ in units]
-        value = statistic(sample)
+        value = statistic(rng.integers(0, size, size))
         if value is not None:
             values.append(value)
     if len(values) < draws / 2:
         return None, None
-    values.sort()
     tail = (1.0 - level) / 2
-    return _percentile(values, tail), _percentile(values, 1.0 - tail)
-
-
-def _percentile(ordered: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    position = q * (len(ordered) - 1)
-    below = int(position)
-    above = min(below + 1, len(ordered) - 1)
-    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+    low, high = np.percentile(values, [100 * tail, 100 * (1.0 - tail)])
+    return float(low), float(high)
 
 
 def response_label(status: str, answer_index: int | None) -> str | None:
@@ -152,16 +179,21 @@ def dataset_agreement(table: Table, *, draws: int = DRAWS, seed: int = SEED,
                       level: float = LEVEL) -> Agreement:
     """Kappa when exactly two annotators labelled the records that have two labels, alpha
     otherwise (three or more, each record possibly by a different subset)."""
+    import numpy as np
+
     units = [dict(labels) for labels in table.values() if len(labels) >= 2]
     annotators = sorted({a for u in units for a in u})
     if len(annotators) == 2:
         first, second = annotators
-        pairs = [(u[first], u[second]) for u in units]
-        value = cohen_kappa(pairs)
+        a, b, k = _pairs_coded([(u[first], u[second]) for u in units])
+        value = _kappa_coded(a, b, k)
         low, high = (None, None) if value is None else bootstrap_interval(
-            pairs, cohen_kappa, draws=draws, seed=seed, level=level)
+            len(units), lambda idx: _kappa_coded(a[idx], b[idx], k),
+            draws=draws, seed=seed, level=level)
         return Agreement(COHEN, value, low, high, len(units), 2, draws, level)
-    value = krippendorff_alpha(units)
+    data, k = _units_coded(units) if units else (np.empty((0, 0)), 0)
+    value = _alpha_coded(data, k) if units else None
     low, high = (None, None) if value is None else bootstrap_interval(
-        units, krippendorff_alpha, draws=draws, seed=seed, level=level)
+        len(units), lambda idx: _alpha_coded(data[:, idx], k),
+        draws=draws, seed=seed, level=level)
     return Agreement(KRIPPENDORFF, value, low, high, len(units), len(annotators), draws, level)
