@@ -18,6 +18,7 @@ job-process methods.
 from __future__ import annotations
 
 import importlib.util
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,57 @@ from workbench.settings import Settings
 Report = Callable[[str], None]
 
 LOGLIKELIHOOD_FORMULATIONS = ("mcf", "cloze")
+
+# Parameter names that hold a credential. A key is read from the environment when the model
+# runs (``api_key_env`` names the variable), so none of these is ever stored with a model:
+# the registry's params are copied into job parameters, run settings and reproducibility
+# records. store/migrations/008_secret_params.sql removes the same names from older stores.
+SECRET_PARAM_NAMES = ("api_key", "apikey", "api_token", "access_token", "auth_token", "token",
+                      "hf_token", "openai_api_key", "secret", "client_secret", "password",
+                      "authorization", "bearer")
+# What `workbench models list` shows for a model whose stored key was removed (migration 007).
+SECRETS_REMOVED = "secrets_removed"
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+KEY_HINT = ("Put the key in an environment variable and give its NAME: "
+            "--api-key-env NAME (default OPENAI_API_KEY). The key itself is never stored.")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter called ``name`` would hold a credential (``api_key_env``, the
+    variable's name, does not)."""
+    key = name.strip().lower().replace("-", "_")
+    return key in SECRET_PARAM_NAMES or key.endswith(("_api_key", "_token", "_secret",
+                                                      "_password"))
+
+
+def check_api_key_env(name: str) -> str:
+    """``name`` if it is an environment variable's name; InvalidInput when it is not (or
+    looks like the key itself: keys have lower-case letters, dashes or dots)."""
+    if not ENV_NAME.fullmatch(name):
+        raise InvalidInput("--api-key-env takes the NAME of an environment variable "
+                           "(upper case, e.g. MY_SERVER_KEY), not the key.", KEY_HINT)
+    return name
+
+
+def refuse_secrets(location: str, params: dict[str, Any]) -> None:
+    """InvalidInput when a registration would store a credential: a secret-named param
+    (engine args included) or a user:password / key=... in the server URL."""
+    found = [f"--engine-arg {k}" for k in (params.get("engine_args") or {}) if is_secret_name(k)]
+    found += [k for k in params if k != "engine_args" and is_secret_name(k)]
+    if found:
+        raise InvalidInput(f"An API key cannot be stored with a model ({', '.join(found)}).",
+                           KEY_HINT)
+    if "api_key_env" in params:
+        check_api_key_env(str(params["api_key_env"]))
+    if location.startswith(("http://", "https://")):
+        from urllib.parse import parse_qsl, urlsplit
+
+        url = urlsplit(location)
+        if url.username or url.password or any(
+                is_secret_name(k) or k.lower() == "key" for k, _ in parse_qsl(url.query)):
+            raise InvalidInput("The server URL carries a credential; it would be stored.",
+                               "Give the URL without user:password@ or ?key=..., and "
+                               + KEY_HINT[0].lower() + KEY_HINT[1:])
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ is; heavy libraries load inside their job-process methods)."""
 from __future__ import annotations
 
 from store.records import Model
-from workbench.backends.base import ModelBackend, Registration
+from workbench.backends.base import ModelBackend, Registration, refuse_secrets
 from workbench.backends.llamacpp import LlamaCppBackend
 from workbench.backends.openai import OpenAIBackend
 from workbench.backends.transformers import TransformersBackend
@@ -41,10 +41,13 @@ def check_model(model: Model, settings: Settings) -> ModelBackend:
 
 
 def validate_registration(backend: str, reg: Registration) -> tuple[str, dict[str, object]]:
-    """(location, params) for ``workbench models add``; InvalidInput when wrong."""
+    """(location, params) for ``workbench models add``; InvalidInput when wrong, or when
+    it would store an API key (keys come from the environment, by variable name)."""
     if backend not in BACKENDS:
         raise InvalidInput(f"Unknown backend '{backend}'.", f"Use one of: {', '.join(BACKENDS)}.")
-    return BACKENDS[backend].register(reg)
+    location, params = BACKENDS[backend].register(reg)
+    refuse_secrets(location, params)
+    return location, params
 
 
 def scorable_formulations(model: Model, settings: Settings) -> tuple[tuple[str, ...], str]:
