@@ -25,6 +25,7 @@ from workbench.backends.base import (
     ModelBackend,
     Registration,
     Report,
+    check_api_key_env,
     require_module,
 )
 from workbench.backends.serving.http import Endpoint, RetryPolicy
@@ -58,10 +59,8 @@ class ServedBackend(ModelBackend):
                                "The API key is read from the environment when the model runs.")
         params: dict[str, Any] = {"endpoint_model": reg.endpoint_model or ""}
         if reg.api_key_env:
-            if not reg.api_key_env.isidentifier():
-                raise InvalidInput(f"--api-key-env {reg.api_key_env}: not a variable name.",
-                                   "Give the NAME of the environment variable, never the key.")
-            params["api_key_env"] = reg.api_key_env
+            # The value is not echoed: it may be the key itself, given by mistake.
+            params["api_key_env"] = check_api_key_env(reg.api_key_env)
         if reg.tokenizer:
             params["tokenizer"] = reg.tokenizer
         engine = cls.parse_engine_args(reg.engine_args)
