@@ -89,7 +89,9 @@ class EvaluateScreen(WorkbenchScreen):
                     id="models")
                 yield Label("Formulation")
                 yield Select([("letters (MCF) and cloze", "both"), ("letters (MCF)", "mcf"),
-                              ("cloze", "cloze")], value="both", allow_blank=False,
+                              ("cloze", "cloze"),
+                              ("generative (the model writes its answer)", "generative")],
+                             value="both", allow_blank=False,
                              id="formulation")
                 with Horizontal(classes="row"):
                     with Vertical():

@@ -87,7 +87,7 @@ def test_the_screen_hides_exactly_the_backends_that_can_never_be_scored(
     hidden = {name for name, cls in BACKENDS.items() if not cls.may_be_scored}
     assert hidden == {"llama.cpp"}
     assert backend_for(store.model("g"), settings).formulations() == ()
-    assert backend_for(store.model("t"), settings).formulations() == ("mcf", "cloze")
+    assert backend_for(store.model("t"), settings).formulations() == ("mcf", "cloze", "generative")
 
 
 def test_model_revision_follows_the_weights_and_is_remembered(tmp_path):
@@ -109,3 +109,27 @@ def test_model_revision_follows_the_weights_and_is_remembered(tmp_path):
     (model / "model.safetensors").write_bytes(b"\x01" * 1001)
     second = directory_revision(model, cache)
     assert second != first and directory_revision(model) == second
+
+
+def test_the_generative_formulation_is_a_task_of_its_own_with_its_settings(
+        store: Store, exam_project: Project, exam_snapshot):
+    from workbench.evaluation.plan import formulations_from
+
+    assert formulations_from("generative") == ("generative",)
+    assert formulations_from("both") == ("mcf", "cloze")  # 'both': the log-likelihood pair
+    options = RunOptions(formulations=formulations_from("generative"))
+    request = check_request(store, exam_project, ["smollm2-135m"], None, [], options)
+    [task] = request.tasks()
+    assert (task.task, task.formulation) == ("project:generative", "generative")
+    assert task.lighteval_name == f"wb_{exam_snapshot.id}:generative"
+    assert EvalRequest.from_params(request.to_params()) == request
+    model = store.model("smollm2-135m")
+    settings = run_settings(task, model, options, chat_template_applied=True)
+    assert settings["formulation"] == "generative"
+    assert settings["temperature"] == 0.0 and settings["reasoning"] is False
+    assert settings["max_new_tokens"] == 32 and settings["seed"] == 0
+    mcf = project_tasks(exam_snapshot.id, RunOptions(formulations=("mcf",)))[0]
+    assert "max_new_tokens" not in run_settings(mcf, model, options, True)
+    assert (config_hash(exam_project.id, task, model, "rev", settings)
+            != config_hash(exam_project.id, mcf, model, "rev",
+                           run_settings(mcf, model, options, True)))

@@ -22,6 +22,7 @@ from workbench.backends.base import (
 from workbench.backends.revision import directory_revision
 from workbench.bundled_model import BUNDLED_LOCATION, gguf_path, resolve_model_dir
 from workbench.errors import BackendUnavailable, InvalidInput
+from workbench.evaluation.task_file import GENERATIVE
 
 
 def local_model_folder(path: str) -> str:
@@ -81,7 +82,8 @@ class TransformersBackend(ModelBackend):
                 "Download it first on a machine with network access (huggingface-cli download).")
 
     def formulations(self) -> tuple[str, ...]:
-        return LOGLIKELIHOOD_FORMULATIONS
+        """Letters, cloze and generative (lighteval's greedy_until writes the answers)."""
+        return (*LOGLIKELIHOOD_FORMULATIONS, GENERATIVE)
 
     # -- job process -----------------------------------------------------------------------
     def open(self, report: Report, job_id: int | None = None) -> None:

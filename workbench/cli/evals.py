@@ -14,8 +14,10 @@ def eval_group() -> None:
     """Run and inspect lighteval evaluations."""
 
 
-def run_dict(run: Any, samples: list[Any] | None = None) -> dict[str, Any]:
-    """A run as JSON: settings, scores with stderr, state, and the repro record."""
+def run_dict(run: Any, samples: list[Any] | None = None,
+             unparsed: int | None = None) -> dict[str, Any]:
+    """A run as JSON: settings, scores with stderr, state, the repro record, and for a
+    generative run the number of replies with no answer read from them (``unparsed``)."""
     data = {
         "id": run.id, "project_id": run.project_id, "job_id": run.job_id,
         "model": run.model_name, "task": run.task, "snapshot_id": run.snapshot_id,
@@ -25,6 +27,7 @@ def run_dict(run: Any, samples: list[Any] | None = None) -> dict[str, Any]:
         "finished_at": run.finished_at,
         "scores": {k: {"value": s.value, "stderr": s.stderr} for k, s in run.scores.items()},
         "repro": run.repro,
+        "unparsed": unparsed,
     }
     if samples is not None:
         data["samples"] = [s.__dict__ for s in samples]
@@ -38,8 +41,10 @@ def _score(run: Any, metric: str) -> str:
     return f"{s.value:.4f}" + (f"±{s.stderr:.4f}" if s.stderr is not None else "")
 
 
-def _settings_line(settings: dict[str, Any]) -> str:
+def _settings_line(settings: dict[str, Any], unparsed: int | None = None) -> str:
     parts = [f"{settings.get('fewshot', 0)}-shot"]
+    if settings.get("formulation") == "generative":
+        parts.append("generative" + ("" if unparsed is None else f" ({unparsed} unparsed)"))
     parts.append("chat" if settings.get("override_chat_template") else "plain")
     if settings.get("limit"):
         parts.append(f"limit {settings['limit']}")
@@ -47,13 +52,14 @@ def _settings_line(settings: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
-def echo_runs(runs: list[Any]) -> None:
+def echo_runs(runs: list[Any], unparsed: dict[int, int] | None = None) -> None:
+    unparsed = unparsed or {}
     click.echo(f"{'RUN':>4} {'MODEL':20} {'TASK':18} {'STATE':15} {'ACC':>15} {'ACC_NORM':>15}  "
                "SETTINGS")
     for r in runs:
         click.echo(f"{r.id:4} {r.model_name[:20]:20} {r.task[:18]:18} {r.progress:15} "
                    f"{_score(r, 'acc'):>15} {_score(r, 'acc_norm'):>15}  "
-                   f"{_settings_line(r.settings)}")
+                   f"{_settings_line(r.settings, unparsed.get(r.id))}")
         if r.error:
             click.echo(f"     error: {r.error}")
 
@@ -66,7 +72,8 @@ def echo_runs(runs: list[Any]) -> None:
               help="A built-in lighteval task, NAME or NAME|FEWSHOT (repeatable).")
 @click.option("--snapshot", default=None,
               help="Snapshot id or 'latest' (default: the latest, unless only --task is given).")
-@click.option("--formulation", type=click.Choice(["mcf", "cloze", "both"]), default="both",
+@click.option("--formulation", type=click.Choice(["mcf", "cloze", "both", "generative"]),
+              default="both",
               show_default=True, help="How the project task asks its questions.")
 @click.option("--fewshot", type=int, default=0, show_default=True)
 @click.option("--limit", type=int, default=None, help="Evaluate at most N questions per task.")
@@ -136,12 +143,14 @@ def _wait(obj: CliContext, job_id: int, as_json: bool) -> None:
         ids = [r.id for r in obj.store.eval_runs(job.project_id) if r.job_id == job.id]
     runs = [obj.store.eval_run(i) for i in ids]
     reused = {r["run_id"] for r in job.result.get("runs", []) if r.get("reused")}
+    unparsed = obj.store.unparsed_counts(ids)
     if as_json:
         echo_json({"job_id": job.id, "state": job.state, "error": job.error,
-                   "runs": [{**run_dict(r), "reused": r.id in reused} for r in runs]})
+                   "runs": [{**run_dict(r, unparsed=unparsed.get(r.id)), "reused": r.id in reused}
+                            for r in runs]})
     else:
         if runs:
-            echo_runs(runs)
+            echo_runs(runs, unparsed)
         if reused:
             click.echo(f"Reused identical finished run(s): {', '.join(map(str, sorted(reused)))} "
                        "(--force recomputes).")
@@ -156,13 +165,14 @@ def _wait(obj: CliContext, job_id: int, as_json: bool) -> None:
 def list_(obj: CliContext, project_name: str, as_json: bool) -> None:
     """The project's runs with their metrics and standard errors."""
     runs = obj.store.eval_runs(obj.store.project(project_name).id)
+    unparsed = obj.store.unparsed_counts([r.id for r in runs])
     if as_json:
-        echo_json([run_dict(r) for r in runs])
+        echo_json([run_dict(r, unparsed=unparsed.get(r.id)) for r in runs])
         return
     if not runs:
         click.echo("No evaluation runs yet. Start one with 'workbench eval run'.")
         return
-    echo_runs(runs)
+    echo_runs(runs, unparsed)
 
 
 @eval_group.command("show")
@@ -175,10 +185,11 @@ def show(obj: CliContext, run_id: int, samples: bool, as_json: bool) -> None:
     """One run: settings, scores, reproducibility record."""
     r = obj.store.eval_run(run_id)
     rows = obj.store.sample_results(run_id) if samples or not as_json else None
+    unparsed = obj.store.unparsed_counts([run_id])
     if as_json:
-        echo_json(run_dict(r, rows if samples else None))
+        echo_json(run_dict(r, rows if samples else None, unparsed.get(run_id)))
         return
-    echo_runs([r])
+    echo_runs([r], unparsed)
     click.echo(f"snapshot: {r.snapshot_id or '-'}   config: {r.config_hash[:16]}   "
                f"job: {r.job_id}")
     for key, value in sorted(r.settings.items()):

@@ -194,13 +194,16 @@ def _run_one_model(
     backend: ModelBackend = backend_for(model, ctx.settings)
     project_specs = [s for s in specs if s.snapshot_id is not None]
     supported, why = scorable_formulations(model, ctx.settings) if project_specs else ((), "")
-    if project_specs and not supported:  # the project task is scored by log-likelihood
-        out += _fail_all(ctx, request, model, project_specs, TaskUnavailable(
-            f"The project task is scored by log-likelihood, which the {backend.name} "
-            f"backend of '{model.name}' cannot compute: {why}.",
+    refused = [s for s in project_specs if s.formulation not in supported]
+    if refused:  # formulations this model cannot be scored on
+        out += _fail_all(ctx, request, model, refused, TaskUnavailable(
+            f"The {backend.name} backend of '{model.name}' cannot be scored on "
+            f"{', '.join(str(s.formulation) for s in refused)}: "
+            f"{why or 'it supports ' + ', '.join(supported)}.",
             "Evaluate it on a model whose backend returns log-likelihoods (transformers, "
-            "or vllm / a server with prompt log-probabilities)."), progress)
-        specs = [s for s in specs if s.snapshot_id is None]
+            "or vllm / a server with prompt log-probabilities), or with --formulation "
+            "generative."), progress)
+        specs = [s for s in specs if s not in refused]
         if not specs:
             return out
     try:

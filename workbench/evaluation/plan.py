@@ -15,10 +15,19 @@ from typing import Any
 from store import Store
 from store.records import Job, Model, Project
 from workbench.errors import InvalidInput
-from workbench.evaluation.task_file import FORMULATIONS, TASK_FILE_VERSION, task_name
+from workbench.evaluation.answer_extraction import EXTRACTION_VERSION
+from workbench.evaluation.task_file import (
+    ALL_FORMULATIONS,
+    FORMULATIONS,
+    GENERATION_STOP,
+    GENERATION_TOKENS,
+    GENERATIVE,
+    TASK_FILE_VERSION,
+    task_name,
+)
 from workbench.settings import Settings
 
-PROJECT_TASK = "project"  # eval_runs.task of the snapshot task is "project:mcf" / "project:cloze"
+PROJECT_TASK = "project"  # eval_runs.task of the snapshot task: "project:mcf", ":cloze", ...
 DEFAULT_BATCH_SIZE = 8
 DTYPES = ("float32", "bfloat16", "float16")
 
@@ -38,9 +47,10 @@ class RunOptions:
     force: bool = False
 
     def check(self) -> None:
-        bad = [f for f in self.formulations if f not in FORMULATIONS]
+        bad = [f for f in self.formulations if f not in ALL_FORMULATIONS]
         if bad or not self.formulations:
-            raise InvalidInput(f"Unknown formulation {bad}.", "Use mcf, cloze or both.")
+            raise InvalidInput(f"Unknown formulation {bad}.",
+                               "Use mcf, cloze, both or generative.")
         if self.fewshot < 0:
             raise InvalidInput("--fewshot must be 0 or more.")
         if self.limit is not None and self.limit < 1:
@@ -52,11 +62,13 @@ class RunOptions:
 
 
 def formulations_from(choice: str) -> tuple[str, ...]:
-    """'mcf' | 'cloze' | 'both' -> the formulations to run."""
+    """'mcf' | 'cloze' | 'both' | 'generative' -> the formulations to run ('both': the two
+    log-likelihood ones)."""
     if choice == "both":
         return FORMULATIONS
-    if choice not in FORMULATIONS:
-        raise InvalidInput(f"Unknown formulation '{choice}'.", "Use mcf, cloze or both.")
+    if choice not in ALL_FORMULATIONS:
+        raise InvalidInput(f"Unknown formulation '{choice}'.",
+                           "Use mcf, cloze, both or generative.")
     return (choice,)
 
 
@@ -118,6 +130,11 @@ def run_settings(task: TaskSpec, model: Model, options: RunOptions,
         settings["engine_args"] = dict(engine)
     if task.snapshot_id is not None:
         settings["task_file_version"] = TASK_FILE_VERSION
+    if task.formulation == GENERATIVE:
+        # Greedy decoding (lighteval's default temperature 0); no reasoning step yet.
+        settings.update({"max_new_tokens": GENERATION_TOKENS, "temperature": 0.0,
+                         "stop_sequences": list(GENERATION_STOP), "reasoning": False,
+                         "extraction_version": EXTRACTION_VERSION})
     if scorer is not None:
         settings["scorer"] = scorer
     return settings

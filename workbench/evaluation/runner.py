@@ -27,6 +27,7 @@ from workbench.evaluation.offline import (
     prepare_lighteval,
 )
 from workbench.evaluation.plan import RunOptions, TaskSpec
+from workbench.evaluation.task_file import GENERATIVE, LOGLIKELIHOOD_FORMULATIONS
 from workbench.jobs.context import JobCancelled
 
 # Per-sample metric that says "correct", in order of preference.
@@ -86,8 +87,14 @@ def check_task(spec: TaskSpec, configs: dict[str, Any], backend: ModelBackend) -
             (f"Did you mean {', '.join(close)}? " if close else "")
             + f"lighteval {_lighteval_version()} knows {len(configs)} tasks, e.g. "
             "mmlu:anatomy, arc:easy, hellaswag.")
-    if _uses_logprobs(config):
-        if not backend.formulations():
+    if spec.formulation == GENERATIVE:
+        if GENERATIVE not in backend.formulations():
+            raise TaskUnavailable(
+                f"The {backend.name} backend of '{backend.model.name}' cannot write answers "
+                "for the generative formulation.", "Use a transformers model or a served "
+                "(OpenAI-compatible chat) model.")
+    elif _uses_logprobs(config):
+        if not set(backend.formulations()) & set(LOGLIKELIHOOD_FORMULATIONS):
             raise TaskUnavailable(
                 f"Task '{spec.task}' is scored by log-likelihood, which the {backend.name} "
                 f"backend of '{backend.model.name}' cannot compute: "
@@ -141,19 +148,28 @@ def _task_repro(config: Any, inputs: list[dict[str, Any]]) -> dict[str, Any]:
 def _sample(index: int, detail: Any) -> SampleResult:
     doc, response, metric = detail.doc, detail.model_response, detail.metric
     n = len(doc.choices or [])
-    logprobs = [float(x) for x in (response.logprobs or [])[:n]]
-    prediction = max(range(n), key=lambda i: logprobs[i]) if n and len(logprobs) == n else None
+    specific = doc.specific or {}
+    reply: str | None = None
+    if "options" in specific:  # generative: the option read from the written reply
+        from workbench.evaluation.answer_extraction import extract_choice
+
+        reply = str(response.text[0]) if response.text else ""
+        logprobs: list[float] = []
+        prediction = extract_choice(reply, list(specific["options"]))
+    else:
+        logprobs = [float(x) for x in (response.logprobs or [])[:n]]
+        prediction = (max(range(n), key=lambda i: logprobs[i]) if n and len(logprobs) == n
+                      else None)
     gold = doc.gold_index
     gold_index = gold if isinstance(gold, int) else (gold[0] if gold else None)
     metrics = {k: float(v) for k, v in metric.items() if isinstance(v, int | float)}
     key = next((k for k in _CORRECT_METRICS if k in metrics), next(iter(metrics), None))
-    specific = doc.specific or {}
     return SampleResult(
         sample_index=index, correct=metrics.get(key, 0.0) if key else 0.0,
         gold_index=None if gold_index is None else int(gold_index),
         prediction_index=prediction,
         question_id=specific.get("question_id"), cluster=specific.get("cluster"),
-        logprobs=logprobs, metrics=metrics,
+        logprobs=logprobs, metrics=metrics, reply=reply,
     )
 
 
