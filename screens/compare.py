@@ -20,7 +20,7 @@ from screens.modals.question_compare import QuestionCompareModal
 from store.records import Project
 from workbench.errors import WorkbenchError
 from workbench.results import compare as cmp
-from workbench.results.leaderboard import pct
+from workbench.results.leaderboard import pct, unparsed_text
 
 HELP = """\
 **Compare** two models on the questions both answered. The top table shows, per task, both
@@ -162,8 +162,9 @@ class CompareScreen(WorkbenchScreen):
         for tc in result.tasks:
             p = tc.paired
             a, b = tc.a.accuracy, tc.b.accuracy
-            cells: list[str | Text] = [tc.task, f"{pct(a.value)}±{pct(a.best_stderr)}",
-                                       f"{pct(b.value)}±{pct(b.best_stderr)}"]
+            cells: list[str | Text] = [
+                tc.task, f"{pct(a.value)}±{pct(a.best_stderr)}{unparsed_text(tc.a.unparsed)}",
+                f"{pct(b.value)}±{pct(b.best_stderr)}{unparsed_text(tc.b.unparsed)}"]
             if p is None:
                 cells += ["", "", "", "", tc.verdict]
             else:
@@ -206,6 +207,10 @@ class CompareScreen(WorkbenchScreen):
                 # (too few clusters is one of the warnings shown above the table)
                 lines.append(f"{p.clusters} source {self.result.cluster_by}s · design effect "
                              f"{p.design_effect:.2f}")
+        if tc.a.unparsed is not None or tc.b.unparsed is not None:
+            lines.append(f"Unparsed replies (no answer read; scored wrong): A "
+                         f"{'-' if tc.a.unparsed is None else tc.a.unparsed} · B "
+                         f"{'-' if tc.b.unparsed is None else tc.b.unparsed}")
         pw = tc.power
         if pw.detectable is not None:
             text = f"Detectable difference at 80% power: {pct(pw.detectable)} points"

@@ -147,6 +147,19 @@ class EvalsMixin(StoreBase):
         ).fetchone()
         return None if row is None else self.eval_run(row["id"])
 
+    def unparsed_counts(self, run_ids: list[int]) -> dict[int, int]:
+        """{run id: replies with no answer read from them} for runs with written replies
+        (the generative formulation); runs scored by log-likelihood are absent."""
+        out: dict[int, int] = {}
+        for i in range(0, len(run_ids), 500):
+            part = run_ids[i : i + 500]
+            rows = self.conn.execute(
+                "SELECT run_id, SUM(prediction_index IS NULL) FROM sample_results"
+                f" WHERE reply IS NOT NULL AND run_id IN ({','.join('?' * len(part))})"
+                " GROUP BY run_id", part)
+            out.update({int(r[0]): int(r[1]) for r in rows})
+        return out
+
     def sample_results(self, run_id: int) -> list[SampleResult]:
         """A run's per-sample results in sample order."""
         rows = self.conn.execute(

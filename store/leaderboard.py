@@ -21,13 +21,13 @@ class LeaderboardMixin(StoreBase):
 
         Passage: the run's recorded cluster, else the question's chunk. Document: the
         question's document, else the recorded cluster. ``details`` also loads per-option
-        logprobs and metrics (slower; the leaderboard does not need them).
+        logprobs, metrics and written replies (slower; the leaderboard does not need them).
         """
         if cluster_by not in CLUSTER_BY:
             raise InvalidInput(f"Unknown clustering '{cluster_by}'.",
                                f"Choose one of: {', '.join(CLUSTER_BY)}.")
         out: dict[int, list[SampleResult]] = {rid: [] for rid in run_ids}
-        extra = ", s.logprobs, s.metrics" if details else ""
+        extra = ", s.logprobs, s.metrics, s.reply" if details else ""
         for i in range(0, len(run_ids), 500):
             part = run_ids[i : i + 500]
             rows = self.conn.execute(
@@ -50,5 +50,6 @@ class LeaderboardMixin(StoreBase):
                     question_id=r[5], cluster=cluster,
                     logprobs=json.loads(r[9]) if details and r[9] else [],
                     metrics=json.loads(r[10]) if details and r[10] else {},
+                    reply=r[11] if details else None,
                 ))
         return out

@@ -41,14 +41,18 @@ def compare(obj: CliContext, project_name: str, model_a: str, model_b: str, task
 
 def describe(result: Comparison) -> list[str]:
     """Plain lines: A and B, then per task the scores, difference, test and counts."""
-    from workbench.results.leaderboard import pct
+    from workbench.results.leaderboard import pct, unparsed_text
 
     lines = [f"A = {result.model_a}    B = {result.model_b}    (project {result.project.name})"]
     for tc in result.tasks:
         p = tc.paired
         lines.append("")
         lines.append(f"{tc.task}:  A {pct(tc.a.accuracy.value)}±{pct(tc.a.accuracy.best_stderr)}"
-                     f"   B {pct(tc.b.accuracy.value)}±{pct(tc.b.accuracy.best_stderr)}")
+                     f"{unparsed_text(tc.a.unparsed)}"
+                     f"   B {pct(tc.b.accuracy.value)}±{pct(tc.b.accuracy.best_stderr)}"
+                     f"{unparsed_text(tc.b.unparsed)}")
+        if tc.a.unparsed or tc.b.unparsed:
+            lines.append("  ?N: N written replies had no answer read from them (scored wrong)")
         if p is None:
             lines.append("  no shared questions")
             continue

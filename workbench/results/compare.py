@@ -175,7 +175,8 @@ def compare_models(
         ra, rb = runs[model_a][t], runs[model_b][t]
         if not loaded[ra.id] or not loaded[rb.id]:
             continue
-        sa, sb = run_scores(ra, loaded[ra.id]), run_scores(rb, loaded[rb.id])
+        sa = run_scores(ra, loaded[ra.id], unparsed_count(loaded[ra.id]))
+        sb = run_scores(rb, loaded[rb.id], unparsed_count(loaded[rb.id]))
         paired = pair(sa, sb)
         diff_keys = settings_difference(ra.settings, rb.settings)
         n = 0 if paired is None else paired.n
@@ -194,6 +195,13 @@ def compare_models(
         overall = average_difference({c.task: c.a for c in comparisons},
                                      {c.task: c.b for c in comparisons})
     return Comparison(project, model_a, model_b, comparisons, overall, cluster_by, samples)
+
+
+def unparsed_count(samples: list[SampleResult]) -> int | None:
+    """Written replies with no answer read from them; None for a log-likelihood run."""
+    if not any(s.reply is not None for s in samples):
+        return None
+    return sum(s.unparsed for s in samples)
 
 
 # -- per question ------------------------------------------------------------------------------
@@ -291,6 +299,7 @@ def task_json(tc: TaskComparison) -> dict[str, Any]:
         "run_a": tc.a.run.id, "run_b": tc.b.run.id,
         "accuracy_a": tc.a.accuracy.value, "accuracy_b": tc.b.accuracy.value,
         "stderr_a": tc.a.accuracy.best_stderr, "stderr_b": tc.b.accuracy.best_stderr,
+        "unparsed_a": tc.a.unparsed, "unparsed_b": tc.b.unparsed,
     }
     if p is not None:
         body.update({

@@ -54,15 +54,19 @@ class RunScores:
     accuracy: stats.Accuracy
     outcomes: dict[Key, float]
     clusters: dict[Key, Hashable | None]
+    # Generative runs: replies with no answer read from them (scored wrong); else None.
+    unparsed: int | None = None
 
 
-def run_scores(run: EvalRun, samples: list[SampleResult]) -> RunScores:
+def run_scores(run: EvalRun, samples: list[SampleResult],
+               unparsed: int | None = None) -> RunScores:
     """Accuracy with i.i.d. and clustered errors, plus per-question outcomes for pairing."""
     scores = [s.correct for s in samples]
     clusters = [s.cluster for s in samples]
     keys = [sample_key(s) for s in samples]
     return RunScores(run, stats.accuracy(scores, clusters, keys),
-                     dict(zip(keys, scores, strict=True)), dict(zip(keys, clusters, strict=True)))
+                     dict(zip(keys, scores, strict=True)), dict(zip(keys, clusters, strict=True)),
+                     unparsed)
 
 
 def settings_difference(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
@@ -132,9 +136,11 @@ def load_leaderboard_data(store: Any, project: Project, cluster_by: str = "passa
     for run in done:
         runs.setdefault((run.model_name, run.task), []).append(run)
     latest = {key: rs[-1] for key, rs in runs.items()}
-    samples = store.samples_for_runs([r.id for r in latest.values()], cluster_by=cluster_by)
-    cells = {key: run_scores(run, samples[run.id]) for key, run in latest.items()
-             if samples[run.id]}
+    ids = [r.id for r in latest.values()]
+    samples = store.samples_for_runs(ids, cluster_by=cluster_by)
+    unparsed = store.unparsed_counts(ids)
+    cells = {key: run_scores(run, samples[run.id], unparsed.get(run.id))
+             for key, run in latest.items() if samples[run.id]}
     snaps = store.snapshots(project.id)
     return LeaderboardData(
         project=project, cells=cells, runs=runs,
@@ -494,14 +500,20 @@ def _plus_minus(value: float, stderr: float) -> str:
     return f"{pct(value)}±{pct(stderr)}"
 
 
+def unparsed_text(unparsed: int | None) -> str:
+    """' ?3' beside a generative run's accuracy: 3 replies had no answer read from them."""
+    return f" ?{unparsed}" if unparsed else ""
+
+
 def cell_text(cell: Cell) -> str:
-    """'63.2±2.1' plus marks: = tied with the leader, † stale, ! settings differ."""
+    """'63.2±2.1' plus marks: = tied with the leader, † stale, ! settings differ; then
+    ' ?N' when N written replies had no answer read from them (generative)."""
     acc = cell.scores.accuracy
     text = _plus_minus(acc.value, acc.best_stderr)
     if cell.tied_with_leader or cell.stale or cell.settings_differ:
         text += ("=" if cell.tied_with_leader else "") + ("†" if cell.stale else "") + (
             "!" if cell.settings_differ else "")
-    return text
+    return text + unparsed_text(cell.scores.unparsed)
 
 
 def average_text(row: Row) -> str:
@@ -558,6 +570,9 @@ def detail_lines(board: Leaderboard, model: str, column: str) -> list[str]:
                    else f"; i.i.d. ±{pct(acc.stderr)}")
         lines.append(f"{model} on {column}: {pct(acc.value)}% of {acc.n}{source}, 95% CI "
                      f"[{pct(lo)}, {pct(hi)}]{wid}")
+        if cell.scores.unparsed is not None:
+            lines.append(f"{cell.scores.unparsed} of {acc.n} written replies unparsed (no "
+                         "answer read from them; scored wrong)")
         status = []
         if cell.leader:
             status.append("leader")
@@ -687,6 +702,7 @@ def cell_json(cell: Cell) -> dict[str, Any]:
         "stale": cell.stale, "snapshot_id": cell.run.snapshot_id, "run_id": cell.run.id,
         "best": cell.best, "leader": cell.leader, "tied_with_leader": cell.tied_with_leader,
         "p_vs_leader": cell.p_vs_leader, "settings_differ_from_leader": list(cell.settings_differ),
+        "unparsed": cell.scores.unparsed,
     }
 
 
