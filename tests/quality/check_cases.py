@@ -42,12 +42,12 @@ class Case:
 
 CASES = [
     Case("water-good", "water", "At what temperature does pure water boil at sea level?",
-         WATER, 0, disputed=False, guessable=None),
+         WATER, 0, disputed=False, guessable=False),
     Case("water-wrong-key", "water", "At what temperature does pure water boil at sea level?",
          WATER, 1, disputed=True, guessable=None, judge_choice=0),
     Case("nile-good", "nile", "Which is the longest river in Africa?",
          ["The Nile", "The Congo", "The Niger", "The Zambezi"], 0, disputed=False,
-         guessable=None),
+         guessable=False),
     Case("honey-good", "honey", "What do honey bees make honey from?", HONEY, 0,
          disputed=False, guessable=None),
     Case("honey-wrong-key", "honey", "What do honey bees make honey from?", HONEY, 1,
