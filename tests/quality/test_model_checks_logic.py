@@ -164,3 +164,32 @@ def test_cli_refuses_bad_requests_before_starting_a_job(cli, store, project):
     assert store.list_jobs() == []
     empty = cli("checks", "list", "--project", project.name)
     assert empty.returncode == 0 and "No model checks yet" in empty.stdout
+
+
+def test_questions_to_check_and_what_a_resumed_job_skips(store):
+    from tests.quality.check_cases import PASSAGES, make_check_project
+    from workbench.quality.job import check_items, select_questions
+
+    project, ids = make_check_project(store)
+    other = store.create_project("other")
+    [foreign] = store.add_questions([NewQuestion(project_id=other.id, question="q?",
+                                                 options=["a", "b"], answer_index=0)])
+    [no_key] = store.add_questions([NewQuestion(project_id=project.id, question="k?",
+                                                options=["a", "b"], answer_index=None)])
+    store.record_review(ids["capitals"], "tester", "discard", {"status": "discarded"})
+    chosen = select_questions(store, project.id, None)
+    assert ids["capitals"] not in [q.id for q in chosen]  # discarded: not checked
+    items, without_key = check_items(store, chosen)
+    assert without_key == 1 and no_key not in [i.question_id for i in items]
+    by_id = {i.question_id: i for i in items}
+    assert by_id[ids["water-good"]].passage == PASSAGES["water"]
+    assert by_id[ids["giveaway-first"]].passage is None
+    with pytest.raises(InvalidInput):
+        select_questions(store, project.id, [foreign])
+    job = store.create_job("model_checks", {}, project.id)
+    store.record_model_checks([ModelCheckResult(
+        question_id=ids["water-good"], project_id=project.id, check_kind="options-only",
+        judge="j", prompt_version="options_only_v1/mcf", seed=0, key_index=0, choice_index=0,
+        key_hits=2, trials=8, key_probability=0.25, p_value=0.63, flagged=False,
+        job_id=job.id)], {})
+    assert store.job_checked_question_ids(job.id) == {ids["water-good"]}
