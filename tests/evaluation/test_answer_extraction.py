@@ -72,3 +72,14 @@ def test_letters_follow_the_number_of_options() -> None:
     assert extract_choice("B", ["yes", "no"]) == 1
     assert extract_choice("B", []) is None
     assert extract_choice(None, ["yes", "no"]) is None
+
+
+def test_only_the_text_before_the_first_stop_sequence_counts() -> None:
+    stop = ["\n\n", "Question:"]
+    # a local chat model writes on after its answer (seen with SmolLM2 and lighteval)
+    assert extract_choice("B. 7 percent\n\nThe answer is D. 7 percent.", OPTIONS, stop) == 1
+    assert extract_choice("B. 7 percent\n\nThe answer is D. 7 percent.", OPTIONS) == 3
+    # a model that writes a question of its own has not answered, whatever follows
+    echo = "Question: What is the cell wall?\nA. mitochondria\nB. cell wall"
+    assert extract_choice(echo, OPTIONS, stop) is None
+    assert extract_choice("C\nQuestion: next one?\nA", OPTIONS, stop) == 2

@@ -4,7 +4,9 @@ This module is self-contained on purpose (only ``re``): its source is copied ver
 each snapshot's exported lighteval task file, so the plain lighteval CLI and our job score a
 reply with the same code.
 
-The rules, in order, follow lighteval's ``IndicesExtractionConfig`` patterns and
+Only the text before the first stop sequence of the task counts (a server cuts there; a
+local chat model, which lighteval lets run to its end-of-text token, may write on: a blank
+line and another answer, or a new "Question:" of its own). The rules, in order, follow lighteval's ``IndicesExtractionConfig`` patterns and
 inspect_ai's ``choice`` scorer ("ANSWER: $LETTER"), tightened for a reply to a question
 whose options are lettered A, B, ...:
 
@@ -89,13 +91,23 @@ def _by_mention(text: str, letters: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def extract_choice(reply: str | None, options: Sequence[str]) -> int | None:
+def before_stop(reply: str, stop: Sequence[str] = ()) -> str:
+    """``reply`` up to its first stop sequence."""
+    for sequence in stop:
+        if sequence:
+            reply = reply.split(sequence)[0]
+    return reply
+
+
+def extract_choice(reply: str | None, options: Sequence[str],
+                   stop: Sequence[str] = ()) -> int | None:
     """The index of the option ``reply`` chooses among ``options`` (shown as A, B, ...),
-    or None when no answer can be read from it."""
+    or None when no answer can be read from it. Reasoning in <think> tags is dropped
+    before the reply is cut at its first ``stop`` sequence."""
     n = min(len(options), len(LETTERS))
     if n == 0 or not reply:
         return None
-    text = _THINK.sub(" ", reply).replace("**", "").strip()
+    text = before_stop(_THINK.sub(" ", reply), stop).replace("**", "").strip()
     letters = _letter_class(n)
     letter = _by_statement(text, letters) or _by_start(text, letters)
     if letter is not None:

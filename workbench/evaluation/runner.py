@@ -155,7 +155,8 @@ def _sample(index: int, detail: Any) -> SampleResult:
 
         reply = str(response.text[0]) if response.text else ""
         logprobs: list[float] = []
-        prediction = extract_choice(reply, list(specific["options"]))
+        prediction = extract_choice(reply, list(specific["options"]),
+                                    list(getattr(doc, "stop_sequences", None) or []))
     else:
         logprobs = [float(x) for x in (response.logprobs or [])[:n]]
         prediction = (max(range(n), key=lambda i: logprobs[i]) if n and len(logprobs) == n

@@ -26,7 +26,10 @@ LOGLIKELIHOOD_FORMULATIONS = ("mcf", "cloze")
 GENERATIVE = "generative"
 TASK_FILE_VERSION = 1
 GENERATION_TOKENS = 32  # enough for "The answer is B." with a short reason
-GENERATION_STOP = ["\n\n", "\nQuestion:"]
+# A blank line ends the answer; "Question:" means the model writes a new question instead
+# (even as its first word: then nothing is read). Cut by answer_extraction too, since
+# lighteval's local chat models generate to their end-of-text token regardless.
+GENERATION_STOP = ["\n\n", "Question:"]
 
 # Kept as plain text so the exported file is readable and the repro record can quote it.
 _TEMPLATE = '''\
@@ -135,7 +138,7 @@ class ChoiceFromReply(SampleLevelComputation):
 
     def compute(self, doc, model_response, **kwargs):
         reply = model_response.text[0] if model_response.text else ""
-        chosen = extract_choice(reply, doc.specific["options"])
+        chosen = extract_choice(reply, doc.specific["options"], doc.stop_sequences or ())
         return {{"acc": float(chosen == doc.gold_index), "unparsed": float(chosen is None)}}
 
 
