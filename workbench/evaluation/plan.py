@@ -22,6 +22,7 @@ from workbench.evaluation.task_file import (
     GENERATION_STOP,
     GENERATION_TOKENS,
     GENERATIVE,
+    LOGLIKELIHOOD_FORMULATIONS,
     TASK_FILE_VERSION,
     task_name,
 )
@@ -240,11 +241,13 @@ def check_models(settings: Settings, models: list[Model], options: RunOptions,
             supported = backend.formulations()
             missing = [f for f in options.formulations if f not in supported]
             if missing:
+                why = ("" if set(supported) & set(LOGLIKELIHOOD_FORMULATIONS)
+                       else backend.why_no_formulations())
                 offer = (f"it supports {', '.join(supported)}" if supported
-                         else "it supports none of them")
+                         else "" if why else "it supports none of them")
                 raise InvalidInput(
                     f"Model '{model.name}' cannot be scored on {', '.join(missing)}: "
-                    f"{backend.why_no_formulations() if not supported else offer}.",
+                    f"{'; '.join(x for x in (why, offer) if x)}.",
                     f"Choose --formulation {supported[0]}." if supported else
                     "Evaluate a model whose backend returns log-likelihoods (transformers, "
                     "vllm).")
