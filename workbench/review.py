@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from store.checks import ModelCheckResult
 from store.questions import QuestionFilter
 from store.records import QUESTION_STATUSES, Question, Review
 from workbench.errors import InvalidInput
@@ -358,12 +359,25 @@ def review_dict(review: Review) -> dict[str, Any]:
     }
 
 
+def check_dict(result: ModelCheckResult) -> dict[str, Any]:
+    """A judge model's latest verdict on a question (``workbench checks``), as JSON."""
+    return {
+        "check": result.check_kind, "judge": result.judge, "flagged": result.flagged,
+        "judge_choice": LETTERS[result.choice_index] if 0 <= result.choice_index < len(LETTERS)
+        else None,
+        "key_hits": result.key_hits, "trials": result.trials, "p_value": result.p_value,
+        "prompt_version": result.prompt_version, "seed": result.seed,
+        "judge_revision": result.judge_revision,
+    }
+
+
 def question_dict(
     question: Question, document_title: str | None = None,
-    reviews: list[Review] | None = None,
+    reviews: list[Review] | None = None, checks: list[ModelCheckResult] | None = None,
 ) -> dict[str, Any]:
     """A question with its options, answer, status and provenance as JSON-ready data;
-    ``reviews`` adds its review history."""
+    ``reviews`` adds its review history, ``checks`` the judge models' latest verdicts
+    (with the judge's choice where it disputes the key)."""
     data: dict[str, Any] = {
         "id": question.id, "question": question.question, "options": question.options,
         "answer_index": question.answer_index, "answer": question.answer_letter,
@@ -385,6 +399,8 @@ def question_dict(
     }
     if reviews is not None:
         data["reviews"] = [review_dict(r) for r in reviews]
+    if checks is not None:
+        data["model_checks"] = [check_dict(c) for c in checks]
     return data
 
 

@@ -3,6 +3,7 @@ verdicts from hand-made log-likelihoods, flags, prompts, and the stored results.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 
@@ -193,3 +194,35 @@ def test_questions_to_check_and_what_a_resumed_job_skips(store):
         key_hits=2, trials=8, key_probability=0.25, p_value=0.63, flagged=False,
         job_id=job.id)], {})
     assert store.job_checked_question_ids(job.id) == {ids["water-good"]}
+
+
+def test_the_judges_verdicts_reach_the_questions_json_and_export(cli, store, project, tmp_path):
+    [disputed, checked, unchecked] = store.add_questions([
+        NewQuestion(project_id=project.id, question=f"q{i}?", options=["a", "b", "c", "d"],
+                    answer_index=0, item_key=f"k{i}") for i in range(3)])
+
+    def result(qid: int, kind: str, choice: int, flagged: bool) -> ModelCheckResult:
+        return ModelCheckResult(
+            question_id=qid, project_id=project.id, check_kind=kind, judge="judge-1",
+            prompt_version=f"{kind}_v1/mcf", seed=3, key_index=0, choice_index=choice,
+            key_hits=1, trials=8, key_probability=0.12, p_value=0.01 if flagged else 0.6,
+            flagged=flagged, judge_revision="sha256:x")
+
+    store.record_model_checks(
+        [result(disputed, "open-book", 2, True), result(checked, "open-book", 0, False),
+         result(checked, "options-only", 0, False)],
+        {disputed: ["key-disputed"], checked: []})
+    listed = {q["id"]: q for q in json.loads(
+        cli("questions", "list", "--project", project.name, "--json").stdout)}
+    [verdict] = listed[disputed]["model_checks"]
+    assert verdict == {
+        "check": "open-book", "judge": "judge-1", "flagged": True, "judge_choice": "C",
+        "key_hits": 1, "trials": 8, "p_value": 0.01, "prompt_version": "open-book_v1/mcf",
+        "seed": 3, "judge_revision": "sha256:x"}
+    assert listed[disputed]["flags"] == ["key-disputed"]
+    assert [c["check"] for c in listed[checked]["model_checks"]] == ["open-book", "options-only"]
+    assert listed[unchecked]["model_checks"] == []
+    out = tmp_path / "questions.jsonl"
+    assert cli("questions", "export", "--project", project.name, "--to", str(out)).returncode == 0
+    exported = {q["id"]: q for q in map(json.loads, out.read_text().splitlines())}
+    assert exported[disputed]["model_checks"][0]["judge_choice"] == "C"

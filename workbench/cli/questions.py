@@ -60,6 +60,14 @@ def _title_of(titles: dict[int, str], q: Question) -> str | None:
     return None if q.document_id is None else titles.get(q.document_id)
 
 
+def _checks_by_question(obj: CliContext, project_id: int) -> dict[int, list[Any]]:
+    """The judge models' latest verdicts (``workbench checks run``) by question."""
+    out: dict[int, list[Any]] = {}
+    for result in obj.store.model_check_results(project_id):
+        out.setdefault(result.question_id, []).append(result)
+    return out
+
+
 @questions.command("list")
 @click.option("--project", "project_name", required=True, help="Project name.")
 @_STATUS_OPTION
@@ -74,7 +82,9 @@ def list_(obj: CliContext, project_name: str, status: str | None, limit: int | N
     found = obj.store.list_questions(project.id, status_filter(status), limit=limit)
     titles = _titles(obj, project.id)
     if as_json:
-        echo_json([question_dict(q, _title_of(titles, q)) for q in found])
+        checks = _checks_by_question(obj, project.id)
+        echo_json([question_dict(q, _title_of(titles, q), checks=checks.get(q.id, []))
+                   for q in found])
         return
     if not found:
         click.echo(f"No questions{f' with status {status}' if status else ''} in '{project.name}'.")
@@ -147,8 +157,10 @@ def export(obj: CliContext, project_name: str, target: str, status: str | None) 
     found = obj.store.list_questions(project.id, status_filter(status))
     history = obj.store.reviews_for_project(project.id)
     titles = _titles(obj, project.id)
+    checks = _checks_by_question(obj, project.id)
     count = _write_jsonl(path, (
-        question_dict(q, _title_of(titles, q), history.get(q.id, [])) for q in found
+        question_dict(q, _title_of(titles, q), history.get(q.id, []), checks.get(q.id, []))
+        for q in found
     ))
     click.echo(f"Wrote {count} question{'s' if count != 1 else ''} to {path}.")
 
