@@ -16,17 +16,20 @@ followed by that option's tokens. Then:
   it goes through the model once, and the log-probabilities of all the shared tokens and of
   each option's first own token are read from it. When every option is one token past the
   prefix (letters: " A", " B", ...), that is the whole question: one forward pass;
-- the **rest** of each option (cloze: the option's text) runs after the prefix's KV cache,
-  all options of the question in one batch;
-- prefixes are batched by length (longest first, right-padded, as lighteval pads), and
-  within a batch the tokens every question starts with (the instruction and the few-shot
-  examples, when they repeat) are encoded once and their cache shared by the batch;
+- the **rest** of each option (cloze: the option's text) runs after its question's cached
+  prefix, the options of all the batch's questions together in one pass (on a CPU every
+  pass costs at least a read of all the weights, so passes are few and wide);
+- prefixes are batched by task and length (longest first, right-padded, as lighteval
+  pads), and the tokens every question of a batch starts with (the instruction and the
+  few-shot examples, when they repeat) are encoded once and their cache shared by the
+  batch, and by the next batches while they start the same way;
 - only the positions that are read go through the output layer (``logits_to_keep``).
 
 The numbers are lighteval's: per-option log-likelihoods equal its backend's to float
 precision (tests/evaluation/test_fast_scorer.py checks 1e-4 on every option, predictions and
 metrics identical), and the response carries what lighteval's does (the greedy flags, the
-context tokens, the options' tokens padded with -1, which token-normalised metrics count).
+context tokens, the options' tokens padded with -1 and cut as lighteval's gathering cuts
+them, which token-normalised metrics count).
 
 Requests it does not cover go to lighteval's own code on the same weights: questions whose
 sequences would be cut to the model's length, an empty context or option, several
@@ -54,6 +57,9 @@ LIGHTEVAL_SCORER = "lighteval"
 # the batch: below this, an extra forward pass costs more than it saves.
 MIN_BATCH_PREFIX = 32
 DEFAULT_BATCH_SIZE = 8
+# Cached tokens (rows x cache length) one pass over options' rests may copy: bounds the extra
+# memory (about 370 MB for SmolLM2-135M in float32, 1 GB for an 8B model in bfloat16).
+REST_CACHE_TOKENS = 8192
 
 
 def prefix_sharing_unsupported(model: Any) -> str | None:
@@ -115,12 +121,15 @@ class QuestionPlan:
         return any(len(c) > self.shared + 1 for c in self.continuations)
 
 
-class PrefixSharingModel(TransformersModel):  # type: ignore[misc]
+class PrefixSharingModel(TransformersModel):
     """lighteval's TransformersModel whose ``loglikelihood`` shares prompt prefixes."""
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self._unsupported = prefix_sharing_unsupported(self.model)
+        # The last common start encoded for a batch, and its (keys, values) per layer: the
+        # next batches of the same task usually start with the same few-shot examples.
+        self._kept: tuple[list[int], list[tuple[torch.Tensor, torch.Tensor]]] | None = None
 
     @property
     def scorer(self) -> str:
@@ -129,7 +138,7 @@ class PrefixSharingModel(TransformersModel):  # type: ignore[misc]
             return f"{LIGHTEVAL_SCORER} ({self._unsupported})"
         return SCORER
 
-    @cached(SamplingMethod.LOGPROBS)  # type: ignore[misc]
+    @cached(SamplingMethod.LOGPROBS)  # type: ignore[untyped-decorator]
     def loglikelihood(self, docs: list[Doc]) -> list[ModelResponse]:
         """Per doc, each choice's summed log-probability after the doc's prompt (lighteval's
         numbers; see the module docstring)."""
@@ -153,14 +162,22 @@ class PrefixSharingModel(TransformersModel):  # type: ignore[misc]
             theirs = self._loglikelihood_tokens([docs[i] for i in elsewhere])
             for i, response in zip(elsewhere, theirs, strict=True):
                 responses[i] = response
-        plans.sort(key=lambda p: -len(p[1].prefix))
+        # A task's questions together (they share its instruction and few-shot examples),
+        # longest first within it (less padding).
+        plans.sort(key=lambda p: (docs[p[0]].task_name or "", -len(p[1].prefix)))
         size = self.config.batch_size or DEFAULT_BATCH_SIZE
-        with torch.inference_mode():
-            for start in range(0, len(plans), size):
-                batch = plans[start:start + size]
-                for (i, _), response in zip(batch, self._score_batch([p for _, p in batch]),
-                                            strict=True):
-                    responses[i] = response
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(plans), size):
+                    batch = plans[start:start + size]
+                    for (i, _), response in zip(batch, self._score_batch([p for _, p in batch]),
+                                                strict=True):
+                        responses[i] = response
+        finally:
+            self._kept = None
+        missing = [i for i, r in enumerate(responses) if r is None]
+        if missing:
+            raise RuntimeError(f"prefix-sharing scorer: no response for requests {missing}")
         return [r for r in responses if r is not None]
 
     # -- the forward passes ----------------------------------------------------------------
@@ -172,11 +189,11 @@ class PrefixSharingModel(TransformersModel):  # type: ignore[misc]
         # The batch's common start, ending before the first position any question reads.
         common = min(common_prefix_length(prefixes), min(p.first_read for p in plans))
         past = None
-        if len(plans) > 1 and common >= MIN_BATCH_PREFIX:
-            ids = torch.tensor([prefixes[0][:common]], dtype=torch.long, device=device)
-            past = self.model(input_ids=ids, use_cache=True, logits_to_keep=1).past_key_values
+        start = self._common_start(prefixes[0][:common], encode=len(plans) > 1)
+        if start is not None:
+            common = start[0][0].shape[2]
             past = _cache_of([(k.expand(len(plans), -1, -1, -1), v.expand(len(plans), -1, -1, -1))
-                              for k, v in _layer_states(past)])
+                              for k, v in start])
         else:
             common = 0
         rests = [p[common:] for p in prefixes]
@@ -193,40 +210,77 @@ class PrefixSharingModel(TransformersModel):  # type: ignore[misc]
                          logits_to_keep=torch.tensor(keep, dtype=torch.long, device=device))
         logprobs = torch.log_softmax(out.logits, dim=-1)  # [batch, len(keep), vocab]
         layers = _layer_states(out.past_key_values) if needs_rest else []
+        rest_scores = self._score_rests(plans, layers) if needs_rest else [{} for _ in plans]
         responses = []
         for row, plan in enumerate(plans):
             columns = [column[pos] for pos in read[row]]
             heads = logprobs[row, columns]  # [shared + 1, vocab]
-            rest_scores = self._score_rests(plan, layers, row) if plan.needs_rest() else {}
-            responses.append(self._response(plan, heads, rest_scores))
+            responses.append(self._response(plan, heads, rest_scores[row]))
         return responses
 
-    def _score_rests(self, plan: QuestionPlan, layers: list[tuple[torch.Tensor, torch.Tensor]],
-                     row: int) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-        """For each option longer than the prefix's read: the log-probabilities of its later
-        tokens and whether each is the greedy one, from one pass of all such options after
-        this question's cached prefix."""
+    def _common_start(self, tokens: list[int], encode: bool,
+                      ) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+        """(keys, values) per layer, [1, heads, length, dim], of the longest start of
+        ``tokens`` worth sharing: the kept start's when they agree on at least
+        MIN_BATCH_PREFIX tokens; else, if ``encode``, ``tokens`` encoded once (and kept);
+        else None."""
+        if self._kept is not None:
+            kept_tokens, kept_layers = self._kept
+            length = common_prefix_length([kept_tokens, tokens])
+            if length >= MIN_BATCH_PREFIX:
+                return [(k[:, :, :length], v[:, :, :length]) for k, v in kept_layers]
+        if not encode or len(tokens) < MIN_BATCH_PREFIX:
+            return None
+        ids = torch.tensor([tokens], dtype=torch.long, device=self.device)
+        out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
+        layers = _layer_states(out.past_key_values)
+        self._kept = (list(tokens), layers)
+        return layers
+
+    def _score_rests(self, plans: list[QuestionPlan],
+                     layers: list[tuple[torch.Tensor, torch.Tensor]],
+                     ) -> list[dict[int, tuple[torch.Tensor, torch.Tensor]]]:
+        """Per question, for each option longer than the prefix's read: the log-probabilities
+        of its later tokens and whether each is the greedy one.
+
+        Every such (question, option) of the batch is one row of as few passes as the cache
+        budget allows (on a CPU each pass costs at least a read of all the weights): the row
+        continues its question's cached prefix, the batch's right padding after that prefix
+        is masked out, and its positions count on from the prefix's end."""
         device = self.device
-        longer = [k for k, c in enumerate(plan.continuations) if len(c) > plan.shared + 1]
-        fed = [plan.continuations[k][plan.shared:-1] for k in longer]
-        length = len(plan.prefix)
-        past = _cache_of([(k[row:row + 1, :, :length].expand(len(longer), -1, -1, -1),
-                           v[row:row + 1, :, :length].expand(len(longer), -1, -1, -1))
-                          for k, v in layers])
-        width = max(len(f) for f in fed)
+        scores: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = [{} for _ in plans]
+        pairs = [(row, k) for row, plan in enumerate(plans)
+                 for k, c in enumerate(plan.continuations) if len(c) > plan.shared + 1]
+        cached = layers[0][0].shape[2]  # the batch's cache: common start + padded prefixes
+        per_pass = max(1, REST_CACHE_TOKENS // cached)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        ids = torch.full((len(longer), width), pad, dtype=torch.long)
-        for j, tokens in enumerate(fed):
-            ids[j, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-        logits = self.model(input_ids=ids.to(device), past_key_values=past, use_cache=True).logits
-        logprobs = torch.log_softmax(logits, dim=-1)
-        scores = {}
-        for j, k in enumerate(longer):
-            targets = torch.tensor(plan.continuations[k][plan.shared + 1:], dtype=torch.long,
-                                   device=device)
-            rows = logprobs[j, :len(targets)]
-            scores[k] = (rows.gather(1, targets.unsqueeze(1)).squeeze(1),
-                         rows.argmax(dim=-1) == targets)
+        for start in range(0, len(pairs), per_pass):
+            chunk = pairs[start:start + per_pass]
+            fed = [plans[row].continuations[k][plans[row].shared:-1] for row, k in chunk]
+            width = max(len(f) for f in fed)
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), cached + width), dtype=torch.long)
+            positions = torch.zeros((len(chunk), width), dtype=torch.long)
+            for j, ((row, _), tokens) in enumerate(zip(chunk, fed, strict=True)):
+                length = len(plans[row].prefix)
+                ids[j, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+                mask[j, :length] = 1
+                mask[j, cached:] = 1
+                positions[j] = torch.arange(length, length + width)
+            rows = torch.tensor([row for row, _ in chunk], dtype=torch.long, device=device)
+            past = _cache_of([(k.index_select(0, rows), v.index_select(0, rows))
+                              for k, v in layers])
+            logits = self.model(input_ids=ids.to(device), past_key_values=past,
+                                attention_mask=mask.to(device),
+                                position_ids=positions.to(device), use_cache=False).logits
+            logprobs = torch.log_softmax(logits, dim=-1)
+            for j, (row, k) in enumerate(chunk):
+                plan = plans[row]
+                targets = torch.tensor(plan.continuations[k][plan.shared + 1:],
+                                       dtype=torch.long, device=device)
+                read = logprobs[j, :len(targets)]
+                scores[row][k] = (read.gather(1, targets.unsqueeze(1)).squeeze(1),
+                                  read.argmax(dim=-1) == targets)
         return scores
 
     def _response(self, plan: QuestionPlan, heads: torch.Tensor,
@@ -245,10 +299,18 @@ class PrefixSharingModel(TransformersModel):  # type: ignore[misc]
             logprobs.append(token_logprobs.sum().cpu().item())
             greedy.append(bool(matches.all().cpu().item()))
             tokens.append(torch.tensor(option, dtype=torch.long, device=device))
+        options = pad_sequence(tokens, batch_first=True, padding_value=-1)
+        if self.accelerator is not None:
+            # lighteval's own path (it always has an accelerator) ends with
+            # ``gathered[i][:num_choices][:len_choice]``: the options' rows are cut to the
+            # longest option's token count (letters keep one row). Same here, so that the
+            # details and any metric reading output_tokens are lighteval's.
+            options = options[:len(tokens)][:options.shape[1]]
+        # Tensors, not the annotated lists: what lighteval's own backend puts there.
         return ModelResponse(
             argmax_logits_eq_gold=greedy, logprobs=logprobs,
-            input_tokens=torch.tensor(plan.context, dtype=torch.long, device=device),
-            output_tokens=pad_sequence(tokens, batch_first=True, padding_value=-1),
+            input_tokens=torch.tensor(plan.context, dtype=torch.long, device=device),  # type: ignore[arg-type]
+            output_tokens=options,  # type: ignore[arg-type]
         )
 
 
