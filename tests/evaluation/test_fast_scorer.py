@@ -1,0 +1,366 @@
+"""The prefix-sharing scorer (workbench.backends.prefix_scorer) gives lighteval's own numbers.
+
+Both scorers run the same snapshot through workbench's evaluation path (``run_model``: the
+exported custom task file, lighteval's Pipeline building the prompts, running the metrics),
+once with the fast scorer and once with lighteval's own TransformersModel
+(WORKBENCH_FAST_SCORER=0), on the bundled model. Sample by sample: the same prompts, every
+option's log-likelihood within 1e-4, the same prediction, the same metric values, the same
+aggregate scores.
+
+Axes: formulation (letters ``mcf``, ``cloze``; no generative formulation exists yet), chat
+template on/off, 0- and 5-shot. On 2 shared CPU cores the full cross product (8 runs per
+scorer) is too slow, so the cases are a pairwise cover: every formulation meets both chat
+settings and both few-shot counts, and every chat setting meets both few-shot counts:
+
+    chat template on:   mcf 0-shot, cloze 5-shot
+    chat template off:  mcf 5-shot, cloze 0-shot
+
+(letters with five examples inside the chat template would be the costliest case for
+lighteval's own scorer, which runs that prompt once per option).
+
+The snapshot holds 105 test questions (the demo's, an imported bank, and generated ones with
+options that share leading tokens or are prefixes of each other) plus 5 few-shot ones.
+
+Then the paths the scorer leaves to lighteval (a question longer than the model's length,
+a generative request) and a built-in lighteval task (its own prompt function and metrics,
+with both log-likelihood and generative requests) run on a local copy of its data.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store import Store
+from store.records import Project
+from workbench.backends.registry import backend_for
+from workbench.bundled_model import BUNDLED_MODEL
+from workbench.evaluation.plan import RunOptions, TaskSpec, project_tasks
+from workbench.evaluation.runner import ModelRun, run_model
+from workbench.question_bank import import_bank
+from workbench.settings import Settings
+from workbench.snapshots import TASK_FILE_NAME, build_snapshot, export_snapshot
+
+# Minutes on 2 shared cores: lighteval's own scorer is the reference, 105 questions a case.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+
+LOGPROB_TOLERANCE = 1e-4
+FEWSHOT = 5
+
+# -- questions ---------------------------------------------------------------------------
+
+CAPITALS = [
+    ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Portugal", "Lisbon"),
+    ("Canada", "Ottawa"), ("Australia", "Canberra"), ("Egypt", "Cairo"), ("Kenya", "Nairobi"),
+    ("Argentina", "Buenos Aires"), ("Brazil", "Brasilia"), ("Peru", "Lima"),
+    ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Finland", "Helsinki"),
+    ("Poland", "Warsaw"), ("Greece", "Athens"), ("Turkey", "Ankara"), ("India", "New Delhi"),
+    ("China", "Beijing"), ("South Korea", "Seoul"), ("Thailand", "Bangkok"),
+    ("Mexico", "Mexico City"), ("Chile", "Santiago"), ("Ireland", "Dublin"),
+    ("Austria", "Vienna"),
+]
+OPPOSITES = [
+    ("hot", "cold"), ("tall", "short"), ("early", "late"), ("full", "empty"),
+    ("happy", "sad"), ("open", "closed"), ("heavy", "light"), ("fast", "slow"),
+    ("rich", "poor"), ("wet", "dry"), ("loud", "quiet"), ("young", "old"),
+]
+# Options that share their first tokens, or are prefixes of one another: the prefix holds
+# more than the context, and an option may end where another goes on.
+SHARED_STARTS = [
+    ("Which gas do animals breathe out?", ["Carbon monoxide", "Carbon dioxide", "Carbon",
+                                           "Carbon tetrachloride"], 1),
+    ("Which is the most populous city in the United States?",
+     ["New York City", "New York", "New Orleans", "Newark"], 0),
+    ("Which of these is a primary colour of light?", ["Green", "Greenish blue",
+                                                      "Green-yellow", "Grey"], 0),
+    ("Which number is the largest?", ["one hundred", "one hundred and one", "one",
+                                      "one thousand"], 3),
+    ("What do bees make?", ["Honey", "Honeycomb wax only", "Hone", "Honey mustard"], 0),
+]
+
+
+def generated_bank() -> list[list[str]]:
+    """80 questions in the MMLU CSV layout (question, four options, answer letter)."""
+    rows: list[list[str]] = []
+    letters = "ABCD"
+    for i, (country, capital) in enumerate(CAPITALS):
+        others = [CAPITALS[(i + k) % len(CAPITALS)][1] for k in (3, 7, 11)]
+        at = i % 4
+        options = others[:at] + [capital] + others[at:]
+        rows.append([f"What is the capital of {country}?", *options, letters[at]])
+    for i in range(38):
+        a, b = 12 + 7 * i, 5 + 3 * i
+        total = a + b
+        at = (i * 3) % 4
+        wrong = [total + 1, total - 10, total + 11]
+        options = [str(x) for x in wrong[:at] + [total] + wrong[at:]]
+        rows.append([f"What is {a} plus {b}?", *options, letters[at]])
+    for i, (word, opposite) in enumerate(OPPOSITES[:12]):
+        others = [OPPOSITES[(i + k) % len(OPPOSITES)][1] for k in (1, 4, 6)]
+        at = (i + 1) % 4
+        options = others[:at] + [opposite] + others[at:]
+        rows.append([f"Which word means the opposite of '{word}'?", *options, letters[at]])
+    for question, options, answer in SHARED_STARTS:
+        rows.append([question, *options, letters[answer]])
+    return rows
+
+
+@pytest.fixture
+def large_snapshot(store: Store, exam_project: Project, tmp_path: Path) -> tuple[str, Path]:
+    """The exam project (30 questions) plus the generated bank: 105 test, 5 few-shot; its
+    exported custom task file."""
+    path = tmp_path / "generated.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(generated_bank())
+    import_bank(store, exam_project, path)
+    snapshot = build_snapshot(store, exam_project, fewshot=FEWSHOT, seed=0).snapshot
+    assert (snapshot.question_count, snapshot.fewshot_count) == (105, FEWSHOT)
+    folder = export_snapshot(store, snapshot.id, tmp_path / "export")
+    return snapshot.id, folder / TASK_FILE_NAME
+
+
+# -- running both scorers ------------------------------------------------------------------
+
+def run_both(settings: Settings, store: Store, specs: list[TaskSpec], chat_template: bool,
+             custom_tasks: Path | None, workdir: Path) -> tuple[ModelRun, ModelRun]:
+    """The same tasks through workbench's runner with the fast scorer and without it."""
+    runs = []
+    for fast in (True, False):
+        backend = backend_for(store.model(BUNDLED_MODEL), replace(settings, fast_scorer=fast))
+        backend.check()
+        backend.open(print)
+        try:
+            runs.append(run_model(backend, specs, RunOptions(), chat_template, custom_tasks,
+                                  workdir / ("fast" if fast else "lighteval"), print))
+        finally:
+            backend.close()
+    fast_run, lighteval_run = runs
+    assert not fast_run.errors and not lighteval_run.errors, (fast_run.errors,
+                                                              lighteval_run.errors)
+    assert fast_run.model_info["scorer"] == "prefix-sharing"
+    assert lighteval_run.model_info["scorer"] == "lighteval"
+    assert fast_run.model_info["use_chat_template"] is chat_template
+    assert lighteval_run.model_info["use_chat_template"] is chat_template
+    return fast_run, lighteval_run
+
+
+def assert_same_results(fast: ModelRun, lighteval: ModelRun, task: str, count: int) -> None:
+    """Sample by sample: prompts, per-option log-likelihoods (1e-4), predictions, metrics."""
+    ours, theirs = fast.results[task], lighteval.results[task]
+    assert len(ours.samples) == len(theirs.samples) == count
+    assert ours.inputs == theirs.inputs  # lighteval built the same prompts for both
+    worst = 0.0
+    for a, b in zip(ours.samples, theirs.samples, strict=True):
+        assert (a.sample_index, a.question_id, a.gold_index) == (
+            b.sample_index, b.question_id, b.gold_index)
+        assert len(a.logprobs) == len(b.logprobs) == 4
+        for x, y in zip(a.logprobs, b.logprobs, strict=True):
+            assert abs(x - y) <= LOGPROB_TOLERANCE, (task, a.sample_index, a.logprobs,
+                                                     b.logprobs)
+            worst = max(worst, abs(x - y))
+        assert a.prediction_index == b.prediction_index, (task, a.sample_index)
+        assert a.metrics == b.metrics, (task, a.sample_index)
+        assert a.correct == b.correct
+    assert set(ours.scores) == set(theirs.scores) >= {"acc", "acc_norm"}
+    for name, score in ours.scores.items():
+        assert (score.value, score.stderr) == (theirs.scores[name].value,
+                                               theirs.scores[name].stderr), name
+    print(f"{task}: {count} samples, largest log-likelihood difference {worst:.2e}")
+
+
+@pytest.mark.parametrize(("chat_template", "cases"), [
+    (True, (("mcf", 0), ("cloze", FEWSHOT))),
+    (False, (("mcf", FEWSHOT), ("cloze", 0))),
+], ids=["chat-template", "no-chat-template"])
+def test_fast_scorer_equals_lighteval_sample_by_sample(
+    settings: Settings, store: Store, large_snapshot: tuple[str, Path], tmp_path: Path,
+    chat_template: bool, cases: tuple[tuple[str, int], ...],
+) -> None:
+    snapshot_id, task_file = large_snapshot
+    specs = [replace(spec, fewshot=fewshot)
+             for formulation, fewshot in cases
+             for spec in project_tasks(snapshot_id, RunOptions(formulations=(formulation,)))]
+    fast, lighteval = run_both(settings, store, specs, chat_template, task_file, tmp_path)
+    for spec in specs:
+        assert_same_results(fast, lighteval, spec.lighteval_spec, 105)
+        prompt = fast.results[spec.lighteval_spec].inputs[0]["context"]
+        # The axes really are what the case says.
+        assert prompt.startswith("<|im_start|>") is chat_template
+        assert prompt.count("Question:") == spec.fewshot + 1
+
+
+# -- the paths left to lighteval -----------------------------------------------------------
+
+SHORT_LENGTH = 64  # tokens: the direct models' max_length, so one question is too long
+
+
+@pytest.fixture(scope="module")
+def scorers(bundled_model_dir: Path) -> Iterator[tuple[Any, Any]]:
+    """lighteval's TransformersModel and the prefix-sharing one, same weights and settings
+    (no chat template, max_length 64)."""
+    from lighteval.models.transformers.transformers_model import (
+        TransformersModel,
+        TransformersModelConfig,
+    )
+
+    from workbench.backends.prefix_scorer import PrefixSharingModel
+    from workbench.evaluation.offline import detach_cache, disable_sample_cache
+
+    disable_sample_cache()
+    config = TransformersModelConfig(
+        model_name=str(bundled_model_dir), batch_size=8, dtype="float32",
+        override_chat_template=False, max_length=SHORT_LENGTH)
+    theirs, ours = TransformersModel(config), PrefixSharingModel(config)
+    for model in (theirs, ours):
+        detach_cache(model)
+    assert type(ours).__mro__[1] is TransformersModel and ours.scorer == "prefix-sharing"
+    yield theirs, ours
+
+
+def _docs() -> list[Any]:
+    from lighteval.tasks.requests import Doc
+
+    long_question = " ".join(f"Fact {i}: the sky is blue." for i in range(12))
+    return [
+        Doc(query="Question: What is 2 plus 2?\nA. 3\nB. 4\nC. 5\nD. 22\nAnswer:",
+            choices=[" A", " B", " C", " D"], gold_index=1, task_name="direct"),
+        Doc(query=f"Question: {long_question} What colour is the sky?\nAnswer:",
+            choices=[" blue", " green", " red", " grey"], gold_index=0, task_name="direct"),
+        Doc(query="Question: Which gas do animals breathe out?\nAnswer:",
+            choices=[" Carbon dioxide", " Carbon monoxide", " Carbon", " Oxygen"],
+            gold_index=0, task_name="direct"),
+        Doc(query="Question: Which city has the most people?\nAnswer: ",  # trailing space
+            choices=["New York City", "New York", "Newark", "Boston"], gold_index=0,
+            task_name="direct"),
+    ]
+
+
+def test_too_long_questions_go_to_lighteval_and_the_rest_match(
+    scorers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    theirs, ours = scorers
+    docs = _docs()
+    lengths = [len(ours.tok_encode(ours.prompt_manager.prepare_prompt(d))) for d in docs]
+    assert lengths[1] > SHORT_LENGTH > max(lengths[:1] + lengths[2:])
+    handed_over: list[list[Any]] = []
+    original = ours._loglikelihood_tokens
+
+    def recording(requests: list[Any], rolling: bool = False) -> Any:
+        handed_over.append(list(requests))
+        return original(requests, rolling=rolling)
+
+    monkeypatch.setattr(ours, "_loglikelihood_tokens", recording)
+    expected, got = theirs.loglikelihood(docs), ours.loglikelihood(docs)
+    # Only the question lighteval cuts from the left went to lighteval's own code.
+    assert [[d is docs[1] for d in call] for call in handed_over] == [[True]]
+    assert len(got) == len(expected) == len(docs)
+    for doc, a, b in zip(docs, got, expected, strict=True):
+        assert len(a.logprobs) == len(b.logprobs) == len(doc.choices)
+        assert a.logprobs == pytest.approx(b.logprobs, abs=LOGPROB_TOLERANCE)
+        assert a.argmax_logits_eq_gold == b.argmax_logits_eq_gold
+        assert a.input_tokens.tolist() == b.input_tokens.tolist()
+        assert a.output_tokens.tolist() == b.output_tokens.tolist()
+    assert got[1].logprobs == expected[1].logprobs  # the same code on the same weights
+
+
+def test_a_shared_start_is_encoded_once_for_all_batches(
+    scorers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ten letters questions behind the same long instruction, in two batches of 8: the
+    instruction goes through the model once, then one pass per batch; lighteval's numbers."""
+    from lighteval.tasks.requests import Doc
+
+    from workbench.backends.prefix_scorer import common_prefix_length
+
+    theirs, ours = scorers
+    instruction = ("The following are multiple choice questions about simple arithmetic. "
+                   "Read each question carefully, then answer with the letter of the right "
+                   "option only.\n\n")
+    docs = [Doc(query=f"{instruction}Question: What is {a} plus {a + 3}?\nA. {2 * a + 3}\n"
+                      f"B. {2 * a + 4}\nAnswer:",
+                choices=[" A", " B"], gold_index=0, task_name="shared")
+            for a in range(1, 11)]
+    prompts = [ours.tok_encode(ours.prompt_manager.prepare_prompt(d)) for d in docs]
+    shared = common_prefix_length(prompts)
+    longest = max(len(p) for p in prompts)
+    assert shared >= 32 and longest < SHORT_LENGTH  # worth sharing, and nothing is cut
+    passes: list[int] = []
+    forward = ours.model.forward
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        passes.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(ours.model, "forward", counting)
+    got = ours.loglikelihood(docs)
+    monkeypatch.setattr(ours.model, "forward", forward)
+    assert passes == [1, 8, 2]  # the shared start once, then each batch's questions
+    expected = theirs.loglikelihood(docs)
+    for a, b in zip(got, expected, strict=True):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=LOGPROB_TOLERANCE)
+        assert a.argmax_logits_eq_gold == b.argmax_logits_eq_gold
+        assert a.output_tokens.tolist() == b.output_tokens.tolist()
+
+
+def test_generative_requests_are_lighteval_s_own(scorers: tuple[Any, Any]) -> None:
+    from lighteval.tasks.requests import Doc, SamplingMethod
+
+    theirs, ours = scorers
+    docs = [Doc(query=q, choices=[], gold_index=0, task_name="direct", generation_size=8,
+                stop_sequences=["\n"], sampling_methods=[SamplingMethod.GENERATIVE])
+            for q in ("The capital of France is", "Two plus two equals")]
+    expected, got = theirs.greedy_until(docs), ours.greedy_until(docs)
+    assert [r.text for r in got] == [r.text for r in expected]
+    assert all(r.text and r.text[0].strip() for r in got)
+
+
+# -- a built-in lighteval task ---------------------------------------------------------------
+
+BUILTIN_TASK_FILE = '''\
+"""lighteval's own mmlu_redux_2:anatomy (prompt function, metrics) on a local data folder."""
+import dataclasses
+from pathlib import Path
+
+from lighteval.tasks.tasks.mmlu_redux import TASKS_TABLE as BUILTIN
+
+_anatomy = next(c for c in BUILTIN if c.name == "mmlu_redux_2:anatomy")
+TASKS_TABLE = [dataclasses.replace(
+    _anatomy, name="mmlu_redux_2_local:anatomy", hf_subset="default",
+    hf_repo=str(Path(__file__).resolve().parent / "anatomy"))]
+'''
+
+
+def test_a_builtin_task_scores_the_same_with_the_fast_scorer(
+    settings: Settings, store: Store, exam_project: Project, tmp_path: Path,
+) -> None:
+    """mmlu_redux_2 asks for log-likelihoods (acc) and a generated letter (pass@1): the
+    first go through the prefix-sharing scorer, the second through lighteval's generation."""
+    rows = generated_bank()[:24]
+    data = tmp_path / "tasks" / "anatomy" / "data"
+    data.mkdir(parents=True)
+    with (data / "test.jsonl").open("w", encoding="utf-8") as f:
+        for question, *options, answer in rows:
+            f.write(json.dumps({"question": question, "choices": options,
+                                "answer": "ABCD".index(answer)}) + "\n")
+    task_file = tmp_path / "tasks" / "builtin_local.py"
+    task_file.write_text(BUILTIN_TASK_FILE, encoding="utf-8")
+    spec = TaskSpec(task="mmlu_redux_2_local:anatomy",
+                    lighteval_name="mmlu_redux_2_local:anatomy", fewshot=0)
+    fast, lighteval = run_both(settings, store, [spec], False, task_file, tmp_path)
+    ours, theirs = fast.results[spec.lighteval_spec], lighteval.results[spec.lighteval_spec]
+    assert ours.inputs[0]["context"].startswith(
+        "The following are multiple choice questions (with answers) about anatomy.")
+    assert ours.inputs[0]["choices"] == ["A", "B", "C", "D"]  # the built-in prompt's own
+    assert set(ours.scores) >= {"acc", "pass@k:k=1"}, ours.scores
+    for a, b in zip(ours.samples, theirs.samples, strict=True):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=LOGPROB_TOLERANCE)
+        assert (a.prediction_index, a.metrics) == (b.prediction_index, b.metrics)
+    assert {k: s.value for k, s in ours.scores.items()} == {
+        k: s.value for k, s in theirs.scores.items()}
+    assert len(ours.samples) == len(rows)
