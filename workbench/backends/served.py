@@ -30,6 +30,7 @@ from workbench.backends.base import (
 )
 from workbench.backends.serving.http import Endpoint, RetryPolicy
 from workbench.errors import BackendUnavailable, InvalidInput, WorkbenchError
+from workbench.evaluation.task_file import GENERATIVE
 
 
 def check_url(url: str | None, name: str, backend: str) -> str:
@@ -100,8 +101,11 @@ class ServedBackend(ModelBackend):
         return probe(self.endpoint())
 
     def formulations(self) -> tuple[str, ...]:
-        """Letters and cloze when the server returns prompt log-probabilities (asked once)."""
-        return LOGLIKELIHOOD_FORMULATIONS if self._facts().prompt_logprobs else ()
+        """Generative (its chat endpoint writes the answer) on any server that answers;
+        letters and cloze too when it returns prompt log-probabilities (asked once)."""
+        if self._facts().prompt_logprobs:
+            return (*LOGLIKELIHOOD_FORMULATIONS, GENERATIVE)
+        return (GENERATIVE,)
 
     def why_no_formulations(self) -> str:
         try:
@@ -171,7 +175,11 @@ class ServedBackend(ModelBackend):
         from transformers import AutoTokenizer
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_source())  # type: ignore[no-untyped-call]
+            source = self.tokenizer_source()
+        except BackendUnavailable:
+            return True  # no tokenizer here: only its chat endpoint, which applies the template
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source)  # type: ignore[no-untyped-call]
         except WorkbenchError:
             raise
         except Exception as exc:
@@ -180,25 +188,36 @@ class ServedBackend(ModelBackend):
         return getattr(tokenizer, "chat_template", None) is not None
 
     def lighteval_model(self, run: EvalSettings) -> LightevalTarget:
-        if not self.formulations():
-            raise BackendUnavailable(f"Model '{self.model.name}' cannot be scored: "
-                                     f"{self.why_no_formulations()}.",
-                                     "Serve it with vLLM, whose completions endpoint returns "
-                                     "prompt log-probabilities.")
+        """Log-likelihoods from the completions endpoint (when the server returns prompt
+        log-probabilities; needs the model's tokenizer here), written answers from the chat
+        endpoint (always; no tokenizer needed)."""
+        from workbench.backends.serving.chat_replies import ChatReplier
         from workbench.backends.serving.lighteval_model import ServedModel, ServedModelConfig
         from workbench.backends.serving.prompt_logprobs import PromptScorer
 
         endpoint = self.endpoint()
         facts = self._facts()
+        policy = RetryPolicy(attempts=self.settings.served_retries)
+        scorer = None
+        tokenizer = ""
+        if facts.prompt_logprobs:
+            tokenizer = self.tokenizer_source()
+            scorer = PromptScorer(endpoint, self.concurrency(), run.request_cache, policy,
+                                  log=run.log, progress=run.progress)
+        else:
+            try:
+                tokenizer = self.tokenizer_source()
+            except BackendUnavailable:
+                tokenizer = ""
+        # Replies go in the same file as scores (their own table): one cache per job.
+        replier = ChatReplier(endpoint, self.concurrency(), run.request_cache, policy,
+                              seed=run.seed, log=run.log)
         config = ServedModelConfig(
             model_name=endpoint.model, base_url=endpoint.url,
-            tokenizer=self.tokenizer_source(), max_length=facts.max_model_len or 2048,
+            tokenizer=tokenizer, max_length=facts.max_model_len or 2048,
             override_chat_template=run.chat_template, system_prompt=run.system_prompt,
             cache_dir=str(run.cache_dir))
-        scorer = PromptScorer(endpoint, self.concurrency(), run.request_cache,
-                              RetryPolicy(attempts=self.settings.served_retries),
-                              log=run.log, progress=run.progress)
-        return LightevalTarget(model=ServedModel(config, scorer), launcher="none",
+        return LightevalTarget(model=ServedModel(config, scorer, replier), launcher="none",
                                info={"server": endpoint.url, "server_version": facts.version,
                                      "served_root": facts.root,
                                      "concurrency": self.concurrency()})

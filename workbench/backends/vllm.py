@@ -27,6 +27,7 @@ from workbench.backends.served import ServedBackend
 from workbench.backends.transformers import local_model_folder
 from workbench.bundled_model import BUNDLED_LOCATION, gguf_path, resolve_model_dir
 from workbench.errors import BackendUnavailable
+from workbench.evaluation.task_file import GENERATIVE
 
 VLLM_KEYS = ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization",
              "max_model_len", "dtype", "quantization", "enforce_eager", "gpus", "concurrency")
@@ -85,7 +86,8 @@ class VllmBackend(ServedBackend):
 
     def formulations(self) -> tuple[str, ...]:
         if self.managed:
-            return LOGLIKELIHOOD_FORMULATIONS  # our own vllm serve always has echo+logprobs
+            # our own vllm serve always has echo+logprobs, and a chat endpoint
+            return (*LOGLIKELIHOOD_FORMULATIONS, GENERATIVE)
         return super().formulations()
 
     def device_slots(self) -> int:
