@@ -94,8 +94,10 @@ def start_vllm(python: Path, model_dir: Path, workdir: Path, served_name: str = 
     return server
 
 
-def start_llama_cpp_server(gguf: Path, workdir: Path, served_name: str) -> RunningServer:
-    """llama-cpp-python's OpenAI-compatible server on the bundled GGUF."""
+def start_llama_cpp_server(gguf: Path, workdir: Path, served_name: str,
+                           api_key: str | None = None) -> RunningServer:
+    """llama-cpp-python's OpenAI-compatible server on the bundled GGUF (requiring
+    ``api_key`` as a bearer token when given)."""
     import sys
 
     port = free_port()
@@ -104,11 +106,14 @@ def start_llama_cpp_server(gguf: Path, workdir: Path, served_name: str) -> Runni
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host",
-             "127.0.0.1", "--port", str(port), "--model_alias", served_name, "--n_ctx", "2048"],
+             "127.0.0.1", "--port", str(port), "--model_alias", served_name, "--n_ctx", "2048",
+             *(["--api_key", api_key] if api_key else [])],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = RunningServer(f"http://127.0.0.1:{port}/v1", served_name, proc, log)
+    server = RunningServer(f"http://127.0.0.1:{port}/v1", served_name, proc, log, api_key)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}/v1/models", proc, log, 120)
+        # With a key, /v1/models answers 401: FastAPI's /docs page needs none.
+        wait_healthy(f"http://127.0.0.1:{port}/docs" if api_key
+                     else f"http://127.0.0.1:{port}/v1/models", proc, log, 120)
     except BaseException:
         server.stop()
         raise

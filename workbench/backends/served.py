@@ -28,7 +28,7 @@ from workbench.backends.base import (
     check_api_key_env,
     require_module,
 )
-from workbench.backends.serving.http import Endpoint, RetryPolicy
+from workbench.backends.serving.http import Endpoint, RequestRefused, RetryPolicy
 from workbench.errors import BackendUnavailable, InvalidInput, WorkbenchError
 from workbench.evaluation.task_file import GENERATIVE
 
@@ -94,6 +94,21 @@ class ServedBackend(ModelBackend):
 
     def device_slots(self) -> int:
         return 0  # the model runs on the server's machine
+
+    def check_key(self) -> None:
+        """Before a job starts: RequestRefused (title + hint naming the key's variable) when
+        the server refuses the API key. Other trouble (a server that is down, or answers
+        only chat requests) is left to the job, which retries and says what failed. A
+        server that workbench starts itself (managed vLLM) is not running yet: not asked."""
+        if self.base_url() is None:
+            return
+        try:
+            self._facts()
+        except RequestRefused as exc:
+            if exc.status in (401, 403):
+                raise
+        except WorkbenchError:
+            pass
 
     def _facts(self) -> Any:
         from workbench.backends.serving.probe import probe

@@ -9,6 +9,7 @@ from typing import Any
 from store import Store
 from store.records import Job, Model
 from workbench.backends.registry import check_model
+from workbench.backends.served import ServedBackend
 from workbench.bundled_model import BUNDLED_GGUF_MODEL, BUNDLED_MODEL, register_bundled_models
 from workbench.errors import InvalidInput, NotFound
 from workbench.generation.prompts import DEFAULT_PROMPT_VERSION, load_prompt
@@ -80,6 +81,8 @@ def prepare_generation(store: Store, settings: Settings, req: GenerationRequest)
     project = store.project(req.project)
     model = store.model(req.model) if req.model else default_model(store)
     backend = check_model(model, settings)
+    if isinstance(backend, ServedBackend):
+        backend.check_key()  # a wrong key is said before any job starts
     known = {d.id for d in store.list_documents(project.id)}
     unknown = sorted(set(req.document_ids) - known)
     if unknown:
