@@ -1,4 +1,5 @@
-"""One question as two models answered it: both choices and per-option log-probabilities.
+"""One question as two models answered it: both choices and per-option log-probabilities,
+and what each wrote (generative formulation).
 
 Dismisses with the question id when the user asks to open it in Review (key r)."""
 
@@ -41,6 +42,8 @@ class QuestionCompareModal(ModalScreen[int | None]):
             yield Static(Text(d.question), id="qc-question")
             yield Label(f"A = {self.model_a}   B = {self.model_b}   ✓ gold   ▶ chosen")
             yield Static(self._options_table(), id="qc-options")
+            if o.a.reply is not None or o.b.reply is not None:
+                yield Static(self._replies(), id="qc-replies")
             hint = ("r opens it in Review · " if o.question_id is not None else "") + "Escape closes"
             yield Label(hint, classes="muted")
 
@@ -67,6 +70,17 @@ class QuestionCompareModal(ModalScreen[int | None]):
                     cells.append(Text("▶" if i == sample.prediction_index else ""))
             table.add_row(*cells)
         return table
+
+    def _replies(self) -> Text:
+        o = self.detail.outcome
+        text = Text()
+        for name, sample in (("A", o.a), ("B", o.b)):
+            if sample.reply is None:
+                continue
+            text.append(f"{name} wrote" + (" (unparsed: no answer read)" if sample.unparsed
+                                           else "") + ":\n", style="bold")
+            text.append(sample.reply.strip() + "\n")
+        return text
 
     def action_review(self) -> None:
         qid = self.detail.outcome.question_id

@@ -88,3 +88,39 @@ def test_eval_list_and_show_report_unparsed(cli, store: Store, project: Project)
     shown = json.loads(cli("eval", "show", str(gen), "--json", "--samples").stdout)
     assert shown["unparsed"] == 2
     assert [s["reply"] for s in shown["samples"]] == REPLIES
+
+
+async def test_compare_screen_shows_unparsed_and_the_replies(settings, store: Store,
+                                                              project: Project) -> None:
+    from textual.widgets import DataTable
+
+    from screens.app import WorkbenchApp
+    from screens.modals.question_compare import QuestionCompareModal
+
+    qids = make_questions(store, project, len(REPLIES))
+    add_generative_run(store, project, "chat-model", qids)
+    add_run(store, project, "other", "project:generative", [1, 1, 1, 1, 0, 0], qids,
+            settings=GENERATIVE)
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_project_screen("compare", project, model_a="chat-model", model_b="other")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        tasks = screen.query_one("#cmp-tasks", DataTable)
+        cell = str(tasks.get_cell_at((0, 1)))  # A: 3 of 6 right, 2 unparsed
+        assert cell.startswith("50.0±") and cell.endswith(" ?2")
+        summary = str(screen.query_one("#cmp-summary").render())
+        assert "Unparsed replies (no answer read; scored wrong): A 2 · B -" in summary
+        questions = screen.query_one("#cmp-questions", DataTable)
+        questions.focus()
+        for _ in range(3):  # sample 3: "I am not sure."
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, QuestionCompareModal)
+        assert modal.detail.outcome.a.reply == "I am not sure."
+        replies = str(modal.query_one("#qc-replies").render())
+        assert "A wrote (unparsed: no answer read):" in replies and "I am not sure." in replies
