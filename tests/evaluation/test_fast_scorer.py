@@ -308,6 +308,20 @@ def test_a_shared_start_is_encoded_once_for_all_batches(
         assert a.output_tokens.tolist() == b.output_tokens.tolist()
 
 
+def test_models_whose_cache_cannot_be_cut_are_left_to_lighteval() -> None:
+    """Sliding-window layers keep only their last tokens: no prefix can be cut out of them."""
+    from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
+
+    from workbench.backends.prefix_scorer import prefix_sharing_unsupported
+
+    tiny: dict[str, Any] = {"vocab_size": 64, "hidden_size": 16, "intermediate_size": 32,
+                            "num_hidden_layers": 2, "num_attention_heads": 2,
+                            "num_key_value_heads": 1}
+    assert prefix_sharing_unsupported(LlamaForCausalLM(LlamaConfig(**tiny))) is None
+    windowed = MistralForCausalLM(MistralConfig(sliding_window=8, **tiny))
+    assert prefix_sharing_unsupported(windowed) == "sliding-window attention layers"
+
+
 def test_generative_requests_are_lighteval_s_own(scorers: tuple[Any, Any]) -> None:
     from lighteval.tasks.requests import Doc, SamplingMethod
 
