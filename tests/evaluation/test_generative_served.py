@@ -102,3 +102,27 @@ def test_generative_through_a_chat_server_and_against_transformers(
     print(f"agreement {same}/{LIMIT}; server replies {[s.reply for s in samples]}; "
           f"local {[s.reply for s in store.sample_results(local.id)]}")
     assert same >= AGREEMENT
+
+
+def test_replies_are_kept_so_a_resume_after_the_server_went_down_sends_none_again(
+        chat_server: RunningServer, tmp_path: Any) -> None:
+    from workbench.backends.serving.chat_replies import ChatReplier, ChatRequest
+    from workbench.backends.serving.http import Endpoint, RetryPolicy
+    from workbench.errors import ServiceError
+
+    endpoint = Endpoint(chat_server.url, "smol-gguf")
+    cache = tmp_path / "answers.sqlite"
+    asked = [ChatRequest((("user", f"Question: What is {n} plus {n}?\nAnswer:"),), 8)
+             for n in (1, 2)]
+    first = ChatReplier(endpoint, 1, cache)
+    replies = first.replies(asked)
+    first.close()
+    assert first.sent == 2 and all(isinstance(r, str) for r in replies)
+    chat_server.stop()  # the server goes down
+    quick = RetryPolicy(attempts=2, first_delay=0.01, max_delay=0.02, timeout=5)
+    again = ChatReplier(endpoint, 1, cache, quick)
+    assert again.replies(asked) == replies  # from the job's cache: nothing sent
+    assert (again.sent, again.from_cache) == (0, 2)
+    with pytest.raises(ServiceError, match="did not answer after 2 attempts"):
+        again.replies([ChatRequest((("user", "Question: one more?\nAnswer:"),), 8)])
+    again.close()
