@@ -126,3 +126,19 @@ def test_replies_are_kept_so_a_resume_after_the_server_went_down_sends_none_agai
     with pytest.raises(ServiceError, match="did not answer after 2 attempts"):
         again.replies([ChatRequest((("user", "Question: one more?\nAnswer:"),), 8)])
     again.close()
+
+
+def test_reasoning_is_its_own_task_with_its_budget_and_the_reasoning_kept(
+        store: Store, exam_project: Project, exam_snapshot: Any,
+        chat_server: RunningServer) -> None:
+    options = RunOptions(formulations=("generative",), limit=1, reasoning=True)
+    job = _run(store, exam_project, "gguf-server", options)
+    [run] = [r for r in store.eval_runs(exam_project.id) if r.job_id == job.id]
+    assert (run.task, run.state) == ("project:generative-reasoning", "done"), run.error
+    assert (run.settings["reasoning"], run.settings["max_new_tokens"]) == (True, 512)
+    assert "def generative_reasoning_prompt" in run.repro["prompt_function"]
+    [sample] = store.sample_results(run.id)
+    options_shown = store.snapshot_items(exam_snapshot.id, "test")[sample.sample_index].payload[
+        "options"]
+    assert sample.reply is not None  # the reasoning, stored with the sample
+    assert sample.prediction_index == extract_choice(sample.reply, options_shown, ["Question:"])

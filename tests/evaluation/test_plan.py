@@ -133,3 +133,22 @@ def test_the_generative_formulation_is_a_task_of_its_own_with_its_settings(
     assert (config_hash(exam_project.id, task, model, "rev", settings)
             != config_hash(exam_project.id, mcf, model, "rev",
                            run_settings(mcf, model, options, True)))
+
+
+def test_reasoning_is_a_generative_task_of_its_own(store: Store, exam_project: Project,
+                                                     exam_snapshot):
+    from workbench.evaluation.task_file import render_task_file
+
+    options = RunOptions(formulations=("generative",), reasoning=True)
+    request = check_request(store, exam_project, ["smollm2-135m"], None, [], options)
+    [task] = request.tasks()
+    assert (task.task, task.formulation) == ("project:generative-reasoning", "generative")
+    assert task.lighteval_name == f"wb_{exam_snapshot.id}:generative_reasoning"
+    assert EvalRequest.from_params(request.to_params()) == request
+    settings = run_settings(task, store.model("smollm2-135m"), options, True)
+    assert (settings["reasoning"], settings["max_new_tokens"]) == (True, 512)
+    assert settings["stop_sequences"] == ["Question:"]  # a blank line does not end reasoning
+    with pytest.raises(InvalidInput, match="--reasoning is for the generative formulation"):
+        RunOptions(reasoning=True).check()
+    source = render_task_file(exam_snapshot.id, "exam", False, "task.py")
+    assert "generation_size=512, stop_sequence=['Question:']" in source

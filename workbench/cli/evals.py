@@ -75,6 +75,9 @@ def echo_runs(runs: list[Any], unparsed: dict[int, int] | None = None) -> None:
 @click.option("--formulation", type=click.Choice(["mcf", "cloze", "both", "generative"]),
               default="both",
               show_default=True, help="How the project task asks its questions.")
+@click.option("--reasoning", is_flag=True,
+              help="Generative formulation: the model thinks step by step first (up to 512 "
+                   "tokens), then answers; a task of its own (project:generative-reasoning).")
 @click.option("--fewshot", type=int, default=0, show_default=True)
 @click.option("--limit", type=int, default=None, help="Evaluate at most N questions per task.")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -93,7 +96,8 @@ def echo_runs(runs: list[Any], unparsed: dict[int, int] | None = None) -> None:
 @pass_cli
 @command_errors
 def run(obj: CliContext, project_name: str, models: tuple[str, ...], tasks: tuple[str, ...],
-        snapshot: str | None, formulation: str, fewshot: int, limit: int | None, seed: int,
+        snapshot: str | None, formulation: str, reasoning: bool, fewshot: int,
+        limit: int | None, seed: int,
         chat_template: bool | None, system_prompt: str | None, dtype: str, batch_size: int,
         force: bool, wait: bool, as_json: bool) -> None:
     """Evaluate models on the project snapshot and/or built-in tasks (a background job).
@@ -110,7 +114,7 @@ def run(obj: CliContext, project_name: str, models: tuple[str, ...], tasks: tupl
     options = RunOptions(
         formulations=formulations_from(formulation), fewshot=fewshot, limit=limit, seed=seed,
         chat_template=chat_template, system_prompt=system_prompt, dtype=dtype,
-        batch_size=batch_size, force=force)
+        batch_size=batch_size, force=force, reasoning=reasoning)
     request = check_request(obj.store, project, list(models), snapshot, list(tasks), options)
     job = start_evaluation(obj.store, obj.settings, request)
     if not wait:

@@ -23,6 +23,9 @@ from workbench.evaluation.task_file import (
     GENERATION_TOKENS,
     GENERATIVE,
     LOGLIKELIHOOD_FORMULATIONS,
+    REASONING,
+    REASONING_STOP,
+    REASONING_TOKENS,
     TASK_FILE_VERSION,
     task_name,
 )
@@ -46,12 +49,17 @@ class RunOptions:
     dtype: str | None = None  # None: the model's setting, else bfloat16 on a GPU, float32 on a CPU
     batch_size: int = DEFAULT_BATCH_SIZE
     force: bool = False
+    # Generative formulation: think step by step first (a larger token budget).
+    reasoning: bool = False
 
     def check(self) -> None:
         bad = [f for f in self.formulations if f not in ALL_FORMULATIONS]
         if bad or not self.formulations:
             raise InvalidInput(f"Unknown formulation {bad}.",
                                "Use mcf, cloze, both or generative.")
+        if self.reasoning and GENERATIVE not in self.formulations:
+            raise InvalidInput("--reasoning is for the generative formulation.",
+                               "Add --formulation generative.")
         if self.fewshot < 0:
             raise InvalidInput("--fewshot must be 0 or more.")
         if self.limit is not None and self.limit < 1:
@@ -105,9 +113,15 @@ def parse_builtin_task(spec: str, default_fewshot: int) -> TaskSpec:
 
 
 def project_tasks(snapshot_id: str, options: RunOptions) -> list[TaskSpec]:
-    return [TaskSpec(task=f"{PROJECT_TASK}:{f}", lighteval_name=task_name(snapshot_id, f),
-                     fewshot=options.fewshot, snapshot_id=snapshot_id, formulation=f)
-            for f in options.formulations]
+    """One task per formulation; generative with reasoning is a task of its own
+    ('project:generative-reasoning'): its numbers are not the plain answer's."""
+    specs = []
+    for f in options.formulations:
+        name = REASONING if f == GENERATIVE and options.reasoning else f
+        specs.append(TaskSpec(task=f"{PROJECT_TASK}:{name.replace('_', '-')}",
+                              lighteval_name=task_name(snapshot_id, name),
+                              fewshot=options.fewshot, snapshot_id=snapshot_id, formulation=f))
+    return specs
 
 
 # Recorded with a run but not hashed: they cannot change its numbers, so a finished run is
@@ -132,10 +146,13 @@ def run_settings(task: TaskSpec, model: Model, options: RunOptions,
     if task.snapshot_id is not None:
         settings["task_file_version"] = TASK_FILE_VERSION
     if task.formulation == GENERATIVE:
-        # Greedy decoding (lighteval's default temperature 0); no reasoning step yet.
-        settings.update({"max_new_tokens": GENERATION_TOKENS, "temperature": 0.0,
-                         "stop_sequences": list(GENERATION_STOP), "reasoning": False,
-                         "extraction_version": EXTRACTION_VERSION})
+        # Greedy decoding (lighteval's default temperature 0).
+        reasoning = task.lighteval_name.endswith(REASONING)
+        settings.update({
+            "max_new_tokens": REASONING_TOKENS if reasoning else GENERATION_TOKENS,
+            "temperature": 0.0, "reasoning": reasoning,
+            "stop_sequences": list(REASONING_STOP if reasoning else GENERATION_STOP),
+            "extraction_version": EXTRACTION_VERSION})
     if scorer is not None:
         settings["scorer"] = scorer
     return settings
