@@ -110,17 +110,21 @@ def test_the_key_appears_in_no_output_record_log_or_export(
 
     snapshot = json.loads(run("dataset", "build", "--project", "exam", "--json").stdout)
     # The keyed server cannot be scored on letters (no prompt log-probabilities): it is
-    # asked, with the key, and the run is refused before any job starts.
+    # asked, with the key, and the run is refused before any job starts. It answers the
+    # generative formulation, in a real job process.
     refused = run("eval", "run", "--project", "exam", "--model", "keyed", "--formulation",
                   "mcf", ok=False)
     assert refused.returncode != 0 and "cannot be scored" in refused.stdout + refused.stderr
+    run("eval", "run", "--project", "exam", "--model", "keyed", "--formulation", "generative",
+        "--limit", "3", "--wait")
 
-    # An evaluation job (two local models, the key in its environment), its record and
-    # every export built from it.
+    # An evaluation job of two local models (the key in its environment), the records and
+    # every export built from the three runs.
     run("eval", "run", "--project", "exam", "--model", "smollm2-135m", "--model", "smol-copy",
         "--formulation", "mcf", "--limit", "4", "--wait")
     runs = json.loads(run("eval", "list", "--project", "exam", "--json").stdout)
-    assert {r["model"] for r in runs} == {"smollm2-135m", "smol-copy"}
+    assert {(r["model"], r["state"]) for r in runs} == {
+        ("keyed", "done"), ("smollm2-135m", "done"), ("smol-copy", "done")}
     for r in runs:
         shown = json.loads(run("eval", "show", str(r["id"]), "--json", "--samples").stdout)
         assert shown["repro"]
@@ -131,9 +135,10 @@ def test_the_key_appears_in_no_output_record_log_or_export(
         run("leaderboard", "--project", "exam", "--format", fmt, "-o",
             str(exports / f"leaderboard.{fmt}"))
     run("compare", "--project", "exam", "smollm2-135m", "smol-copy", "--format", "json")
+    run("compare", "--project", "exam", "keyed", "smollm2-135m", "--format", "json", ok=False)
 
     jobs = json.loads(run("jobs", "list", "--json").stdout)
-    assert {j["kind"] for j in jobs} >= {"generate", "eval"}
+    assert sorted(j["kind"] for j in jobs) == ["eval", "eval", "generate"]
     for job in jobs:
         run("jobs", "show", str(job["id"]), "--json")
         run("jobs", "logs", str(job["id"]), "--debug")
