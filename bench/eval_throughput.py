@@ -1,19 +1,25 @@
-"""Evaluation throughput: our lighteval run versus a raw batched forward pass, same prompts.
+"""Evaluation throughput: our lighteval run versus a raw prefix-sharing forward pass.
 
 In one run, each part in its own child process (so peak memory is its own):
 
 - ours: ``workbench.evaluation.runner.run_model`` (the code the 'eval' job runs: lighteval's
-  pipeline with the transformers backend, batch size 8) on the demo project's snapshot;
-  its lighteval ``evaluate()`` phase is timed, and the exact context strings it scored are
-  written out;
-- baseline: the same model scores the same (context, option) pairs with a plain batched
-  forward pass (batch 8, right padding, log-softmax, sum of the option tokens' logprobs),
-  the least work any log-likelihood evaluation must do.
+  pipeline with the transformers backend and its default prefix-sharing scorer, batch size
+  8) on the demo project's snapshot (plus ``--extra`` generated questions); its lighteval
+  ``evaluate()`` phase is timed, and the exact context strings it scored are written out;
+- lighteval: the same with lighteval's own scorer (WORKBENCH_FAST_SCORER=0), for memory and
+  the speed-up;
+- baseline: the same model scores the same (context, option) pairs with a plain
+  prefix-sharing forward pass, the least work a log-likelihood evaluation must do: per
+  batch of 8 questions one pass over their contexts (right padding, the cache kept, logits
+  only where options start), then each question's options batched after its cached
+  context for the options' later tokens.
 
-Prints scored sequences per second for both, the ratio ours / baseline (goal: >= 70%),
-peak RSS of each part, and whether the two agree on the predicted option.
+Prints scored (context, option) sequences per second for each, the ratio ours / baseline
+(goal: >= 70%), peak RSS of each part (ours vs lighteval's: goal no higher), and whether
+they agree on the predicted option.
 
     .venv/bin/python bench/eval_throughput.py [--formulation both] [--repeat 1] [--limit N]
+        [--extra N]
 """
 
 from __future__ import annotations
@@ -36,12 +42,15 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def part_ours(work: Path, formulation: str, repeat: int, limit: int | None) -> dict[str, Any]:
+def part_ours(work: Path, formulation: str, repeat: int, limit: int | None,
+              extra: int) -> dict[str, Any]:
+    """run_model as the job runs it; the scorer is the settings' (WORKBENCH_FAST_SCORER)."""
     sys.path.insert(0, str(ROOT))
+    from exam_questions import demo_exam
+
     from store import Store
     from workbench.backends.registry import backend_for
     from workbench.bundled_model import register_bundled_models
-    from workbench.demo import create_demo_project
     from workbench.evaluation.plan import RunOptions, formulations_from, project_tasks
     from workbench.evaluation.runner import run_model
     from workbench.settings import load_settings
@@ -50,9 +59,10 @@ def part_ours(work: Path, formulation: str, repeat: int, limit: int | None) -> d
     settings = load_settings()
     store = Store(settings.store_path)
     register_bundled_models(store)
-    project = create_demo_project(store, settings)
+    project = demo_exam(store, settings, extra, work)
     snapshot = build_snapshot(store, project).snapshot
-    write_export(store, snapshot, work / "export")
+    if not (work / "export").is_dir():
+        write_export(store, snapshot, work / "export")
     options = RunOptions(formulations=formulations_from(formulation), chat_template=False,
                          limit=limit)
     backend = backend_for(store.model("smollm2-135m"), settings)
@@ -61,61 +71,94 @@ def part_ours(work: Path, formulation: str, repeat: int, limit: int | None) -> d
     times = []
     for i in range(repeat):
         result = run_model(backend, specs, options, False, work / "export" / TASK_FILE_NAME,
-                           work / f"ours-{i}", lambda m: None)
+                           work / f"run-{settings.fast_scorer}-{i}", lambda m: None)
         if result.errors:
             raise SystemExit(f"our run failed: {result.errors}")
         times.append(result.timings["evaluate_s"])
-    predictions, contexts = [], []
+    predictions, contexts, logprobs = [], [], []
     for spec in specs:
         task = result.results[spec.lighteval_spec]
         for sample, item in zip(task.samples, task.inputs, strict=True):
-            predictions.append({"task": spec.lighteval_spec, "index": sample.sample_index,
-                                "prediction": sample.prediction_index})
+            predictions.append(sample.prediction_index)
+            logprobs.append(sample.logprobs)
             contexts.append(item)
     return {"seconds": min(times), "times": times, "peak_mib": _peak_mib(),
-            "model_dir": backend.location, "predictions": predictions, "contexts": contexts}
+            "scorer": result.model_info.get("scorer"), "model_dir": backend.location,
+            "predictions": predictions, "logprobs": logprobs, "contexts": contexts}
+
+
+def _encode_pair(tokenizer: Any, context: str, choices: list[str]) -> tuple[list[int],
+                                                                          list[list[int]]]:
+    """Context and options tokenized apart, the context's trailing spaces moved into the
+    options (lighteval's pairwise rule, so that both score the same token sequences)."""
+    spaces = len(context) - len(context.rstrip())
+    if spaces:
+        choices = [context[-spaces:] + c for c in choices]
+        context = context[:-spaces]
+    encode = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    return encode(context), [encode(c) for c in choices]
 
 
 def part_baseline(work: Path, repeat: int) -> dict[str, Any]:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
     data = json.loads((work / "ours.json").read_text())
     tokenizer = AutoTokenizer.from_pretrained(data["model_dir"])
     model = AutoModelForCausalLM.from_pretrained(data["model_dir"], dtype=torch.float32)
     model.eval()
-    pairs = []  # (context ids, continuation ids, which sample, which option)
-    for n, item in enumerate(data["contexts"]):
-        context = tokenizer(item["context"], add_special_tokens=False)["input_ids"]
-        for k, choice in enumerate(item["choices"]):
-            whole = tokenizer(item["context"] + choice, add_special_tokens=False)["input_ids"]
-            pairs.append((context, whole[len(context):] or whole[-1:], n, k))
-    pairs.sort(key=lambda p: -(len(p[0]) + len(p[1])))
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = tokenizer.eos_token_id
     times, scores = [], {}
     for _ in range(repeat):
         start = time.perf_counter()
+        questions = [(n, *_encode_pair(tokenizer, item["context"], item["choices"]))
+                     for n, item in enumerate(data["contexts"])]
+        questions.sort(key=lambda q: -len(q[1]))
         with torch.inference_mode():
-            for i in range(0, len(pairs), 8):
-                batch = pairs[i:i + 8]
-                seqs = [c + d for c, d, _, _ in batch]
-                width = max(len(s) for s in seqs)
-                ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(seqs), width), dtype=torch.long)
-                for j, s in enumerate(seqs):
-                    ids[j, :len(s)] = torch.tensor(s)
-                    mask[j, :len(s)] = 1
-                logprobs = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits, -1)
-                for j, (c, d, n, k) in enumerate(batch):
-                    positions = torch.arange(len(c) - 1, len(c) + len(d) - 1)
-                    scores[(n, k)] = float(logprobs[j, positions, torch.tensor(d)].sum())
+            for i in range(0, len(questions), 8):
+                batch = questions[i:i + 8]
+                width = max(len(c) for _, c, _ in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                for j, (_, context, _) in enumerate(batch):
+                    ids[j, :len(context)] = torch.tensor(context)
+                last = sorted({len(c) - 1 for _, c, _ in batch})
+                out = model(input_ids=ids, use_cache=True, logits_to_keep=torch.tensor(last))
+                firsts = torch.log_softmax(out.logits, -1)
+                layers = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+                for j, (n, context, options) in enumerate(batch):
+                    head = firsts[j, last.index(len(context) - 1)]
+                    totals = [float(head[o[0]]) for o in options]
+                    longer = [k for k, o in enumerate(options) if len(o) > 1]
+                    if longer:
+                        cache = DynamicCache()
+                        for index, (k, v) in enumerate(layers):
+                            shape = (len(longer), -1, -1, -1)
+                            cache.update(k[j:j + 1, :, :len(context)].expand(*shape),
+                                         v[j:j + 1, :, :len(context)].expand(*shape), index)
+                        fed = [options[k][:-1] for k in longer]
+                        rest = torch.full((len(longer), max(len(f) for f in fed)), pad,
+                                          dtype=torch.long)
+                        for r, tokens in enumerate(fed):
+                            rest[r, :len(tokens)] = torch.tensor(tokens)
+                        logprobs = torch.log_softmax(
+                            model(input_ids=rest, past_key_values=cache).logits, -1)
+                        for r, k in enumerate(longer):
+                            targets = torch.tensor(options[k][1:])
+                            totals[k] += float(
+                                logprobs[r, torch.arange(len(targets)), targets].sum())
+                    for k, total in enumerate(totals):
+                        scores[(n, k)] = total
         times.append(time.perf_counter() - start)
-    predictions = []
+    predictions, logprobs = [], []
     for n, item in enumerate(data["contexts"]):
         options = [scores[(n, k)] for k in range(len(item["choices"]))]
+        logprobs.append(options)
         predictions.append(max(range(len(options)), key=options.__getitem__))
     return {"seconds": min(times), "times": times, "peak_mib": _peak_mib(),
-            "sequences": len(pairs), "predictions": predictions}
+            "sequences": len(scores), "predictions": predictions, "logprobs": logprobs}
+
+
+PARTS = ("ours", "lighteval", "baseline")
 
 
 def main() -> None:
@@ -123,13 +166,15 @@ def main() -> None:
     parser.add_argument("--formulation", choices=["mcf", "cloze", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="Questions per task.")
-    parser.add_argument("--part", choices=["ours", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--extra", type=int, default=100,
+                        help="Generated questions added to the demo's 17 (default 100).")
+    parser.add_argument("--part", choices=PARTS, help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
         work = Path(args.work)
-        out = (part_ours(work, args.formulation, args.repeat, args.limit) if args.part == "ours"
-               else part_baseline(work, args.repeat))
+        out = (part_baseline(work, args.repeat) if args.part == "baseline"
+               else part_ours(work, args.formulation, args.repeat, args.limit, args.extra))
         (work / f"{args.part}.json").write_text(json.dumps(out))
         return
 
@@ -144,29 +189,47 @@ def main() -> None:
                "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(
                    p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-        for part in ("ours", "baseline"):
+        parts = {}
+        for part in PARTS:
+            if part != "baseline":  # each part is its own store: a fresh one per part
+                for suffix in ("", "-wal", "-shm"):
+                    (home / f"workbench.db{suffix}").unlink(missing_ok=True)
             log = work / f"{part}.log"
+            part_env = {**env, "WORKBENCH_FAST_SCORER": "0" if part == "lighteval" else "1"}
             with open(log, "wb") as out:
                 code = subprocess.run(
                     [sys.executable, __file__, "--part", part, "--work", str(work),
                      "--formulation", args.formulation, "--repeat", str(args.repeat),
+                     "--extra", str(args.extra),
                      *(["--limit", str(args.limit)] if args.limit else [])],
-                    env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+                    env=part_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
             if code != 0:
                 raise SystemExit(f"{part} failed ({code}):\n{log.read_text()[-3000:]}")
-        ours = json.loads((work / "ours.json").read_text())
-        base = json.loads((work / "baseline.json").read_text())
+            parts[part] = json.loads((work / f"{part}.json").read_text())
+    ours, theirs, base = parts["ours"], parts["lighteval"], parts["baseline"]
     sequences = base["sequences"]
-    agree = sum(o["prediction"] == b for o, b in
-                zip(ours["predictions"], base["predictions"], strict=True))
-    ours_rate, base_rate = sequences / ours["seconds"], sequences / base["seconds"]
-    print(f"{len(ours['predictions'])} samples, {sequences} scored (context, option) sequences")
-    print(f"baseline (raw batched forward): {base['seconds']:.2f} s, {base_rate:.1f} seq/s, "
-          f"peak {base['peak_mib']:.0f} MiB")
-    print(f"ours (lighteval pipeline):     {ours['seconds']:.2f} s, {ours_rate:.1f} seq/s, "
-          f"peak {ours['peak_mib']:.0f} MiB")
-    print(f"throughput ours / baseline: {100 * ours_rate / base_rate:.0f}% (goal >= 70%)")
-    print(f"same predicted option: {agree}/{len(base['predictions'])}")
+    rate = {name: sequences / p["seconds"] for name, p in parts.items()}
+    print(f"{len(base['predictions'])} samples, {sequences} scored (context, option) sequences; "
+          f"scorers: ours {ours['scorer']!r}, lighteval {theirs['scorer']!r}")
+    print(f"baseline (raw prefix-sharing forward): {base['seconds']:.2f} s, "
+          f"{rate['baseline']:.1f} seq/s, peak {base['peak_mib']:.0f} MiB")
+    print(f"ours (lighteval pipeline, prefix-sharing scorer): {ours['seconds']:.2f} s, "
+          f"{rate['ours']:.1f} seq/s, peak {ours['peak_mib']:.0f} MiB")
+    print(f"lighteval's own scorer (same pipeline):           {theirs['seconds']:.2f} s, "
+          f"{rate['lighteval']:.1f} seq/s, peak {theirs['peak_mib']:.0f} MiB")
+    print(f"throughput ours / baseline: {100 * rate['ours'] / rate['baseline']:.0f}% "
+          f"(goal >= 70%); lighteval's scorer / baseline: "
+          f"{100 * rate['lighteval'] / rate['baseline']:.0f}%")
+    print(f"speed-up over lighteval's scorer: {rate['ours'] / rate['lighteval']:.2f}x; "
+          f"peak memory ours / lighteval's: {ours['peak_mib'] / theirs['peak_mib']:.2f}x")
+    for name in ("lighteval", "baseline"):
+        other = parts[name]
+        same = sum(a == b for a, b in zip(ours["predictions"], other["predictions"],
+                                          strict=True))
+        worst = max(abs(x - y) for a, b in zip(ours["logprobs"], other["logprobs"], strict=True)
+                    for x, y in zip(a, b, strict=True))
+        print(f"ours vs {name}: same predicted option {same}/{len(other['predictions'])}, "
+              f"largest log-likelihood difference {worst:.1e}")
 
 
 if __name__ == "__main__":
