@@ -377,4 +377,6 @@ def test_a_builtin_task_scores_the_same_with_the_fast_scorer(
         assert (a.prediction_index, a.metrics) == (b.prediction_index, b.metrics)
     assert {k: s.value for k, s in ours.scores.items()} == {
         k: s.value for k, s in theirs.scores.items()}
-    assert len(ours.samples) == len(rows)
+    # lighteval keeps one detail per question and request kind (log-likelihood, generation).
+    assert len(ours.samples) == 2 * len(rows)
+    assert sum(len(s.logprobs) == 4 for s in ours.samples) == len(rows)
