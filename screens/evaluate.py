@@ -27,7 +27,7 @@ from screens.base import JobsChanged, WorkbenchScreen
 from screens.form_fields import int_field
 from screens.widgets.job_progress import show_job_progress
 from store.records import Job, Project
-from workbench.backends.registry import backend_class
+from workbench.backends.registry import backend_class, scorable_formulations
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.evaluation.plan import (
     RunOptions,
@@ -40,7 +40,9 @@ HELP = """\
 The **Evaluate** screen runs lighteval on the chosen models in a background job.
 Pick the project snapshot (build one from the approved questions with **ctrl+b**), add
 built-in lighteval tasks by name if you like (comma-separated, e.g. `mmlu:anatomy|0`),
-tick the models (space), choose the formulation (letters or cloze), few-shot count, limit
+tick the models (space; the line below them says which formulations each can run: a
+server without prompt log-probabilities runs only generative), choose the formulation
+(letters, cloze, both, or generative: the model writes its answer), few-shot count, limit
 and whether to apply the chat template, then press **ctrl+s**. Progress and results show
 on the right; an identical finished run is reused instead of recomputed.
 """
@@ -87,6 +89,7 @@ class EvaluateScreen(WorkbenchScreen):
                 yield SelectionList[str](
                     *[(f"{m.name} ({m.backend})", m.name, m.builtin) for m in models],
                     id="models")
+                yield Static("", id="model-formulations", classes="muted")
                 yield Label("Formulation")
                 yield Select([("letters (MCF) and cloze", "both"), ("letters (MCF)", "mcf"),
                               ("cloze", "cloze"),
@@ -118,6 +121,28 @@ class EvaluateScreen(WorkbenchScreen):
         latest = self._latest_eval_job()
         self.job_id = latest.id if latest else None
         self.refresh_view()
+        self._probe_formulations()
+
+    @work(thread=True, exclusive=True, group="formulations")
+    def _probe_formulations(self) -> None:
+        """Off the UI thread (a served model's server is asked once): which formulations
+        each listed model can run, so that nobody starts a run it would refuse."""
+        from store import Store
+
+        store = Store(self.store.path)  # this thread's own connection
+        try:
+            models = [m for m in store.list_models() if backend_class(m.backend).may_be_scored]
+        finally:
+            store.close()
+        lines = []
+        for model in models:
+            found, why = scorable_formulations(model, self.settings)
+            lines.append(f"{model.name}: {', '.join(found) if found else 'none (' + why + ')'}")
+        self.app.call_from_thread(self._show_formulations, lines)
+
+    def _show_formulations(self, lines: list[str]) -> None:
+        self.query_one("#model-formulations", Static).update(
+            "Can run: " + "; ".join(lines) if lines else "")
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
