@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +12,12 @@ import pytest
 
 from store import Store
 from store.records import Project
+from tests.evaluation.test_lighteval_equality import plain_lighteval
 from workbench.evaluation.task_file import task_name
 from workbench.snapshots import TASK_FILE_NAME, export_snapshot
 
 pytestmark = pytest.mark.slow
 LIMIT = 20  # questions per run: enough for "near chance", small enough for 2 CPU cores
-
-REPO = Path(__file__).resolve().parents[2]
 
 BUNDLED = "smollm2-135m"
 RANDOM = "random-smollm2"
@@ -54,27 +50,6 @@ def _check_samples(store: Store, run: dict[str, Any], snapshot_id: str, count: i
         std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
         assert run["scores"][metric]["value"] == pytest.approx(mean, abs=1e-9)
         assert run["scores"][metric]["stderr"] == pytest.approx(std / math.sqrt(n), abs=1e-9)
-
-
-def _plain_lighteval(model_dir: Path, task_file: Path, tasks: list[str], limit: int,
-                     out: Path) -> Path:
-    """The lighteval CLI itself (through our offline launcher), as a user would run it.
-
-    Run from the model's parent folder with a relative model name: lighteval writes its
-    answer cache under cache_dir/model_name, which for an absolute path is the model folder."""
-    args = (f"model_name={model_dir.name},batch_size=8,override_chat_template=False,"
-            f"dtype=float32,cache_dir={out / 'cache'}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "workbench.evaluation.lighteval_cli", "accelerate", args,
-         ",".join(f"{t}|0" for t in tasks), "--custom-tasks", str(task_file),
-         "--max-samples", str(limit), "--output-dir", str(out), "--save-details"],
-        capture_output=True, text=True, timeout=900, cwd=model_dir.parent,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)})
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    found = sorted(out.glob("results/**/results_*.json"))
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
@@ -112,8 +87,9 @@ def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
     # The plain lighteval CLI on the exported task gives the same numbers, sample by sample.
     folder = export_snapshot(store, exam_snapshot.id, tmp_path / "export")
     name = task_name(exam_snapshot.id, "mcf")
-    results = json.loads(_plain_lighteval(bundled_dir, folder / TASK_FILE_NAME, [name], LIMIT,
-                                          tmp_path / "lighteval").read_text())["results"]
+    results = json.loads(plain_lighteval(bundled_dir, folder / TASK_FILE_NAME, [f"{name}|0"],
+                                         tmp_path / "lighteval", limit=LIMIT).read_text()
+                         )["results"]
     ours = runs[(BUNDLED, "project:mcf")]["scores"]
     for metric in ("acc", "acc_norm"):
         assert round(results[f"{name}|0"][metric], 4) == round(ours[metric]["value"], 4)
