@@ -59,6 +59,31 @@ def _kill_and_check(store: Store, settings: Settings, job_id: int) -> None:
     assert {s.state for s in job_run_status(store, job)} == {"interrupted"}
 
 
+def test_chunks_are_cut_the_same_whatever_order_lighteval_lists_the_tasks_in() -> None:
+    # lighteval's registry keeps the requested tasks in a set: their order changes from one
+    # process to the next. A resume must cut the same chunks as the killed attempt did.
+    from lighteval.tasks.requests import Doc
+
+    from workbench.evaluation.request_tap import RequestTap
+
+    def docs(task: str, n: int) -> list[Doc]:
+        return [Doc(query=f"{task} q{i}", choices=["A", "B"], gold_index=0, id=str(i),
+                    task_name=task) for i in range(n)]
+
+    tap = RequestTap(model=None, identity="m", cache=None, on_scored=lambda c: None, chunk=3)
+    one = docs("t:mcf|0", 4) + docs("t:cloze|0", 5)
+    other = docs("t:cloze|0", 5) + docs("t:mcf|0", 4)
+
+    def cut(requests: list[Doc]) -> list[list[str]]:
+        return [[f"{requests[i].task_name} {requests[i].id}" for i in chunk]
+                for chunk in tap._chunks(requests)]
+
+    assert cut(one) == cut(other) == [
+        ["t:cloze|0 0", "t:cloze|0 1", "t:cloze|0 2"], ["t:cloze|0 3", "t:cloze|0 4"],
+        ["t:mcf|0 0", "t:mcf|0 1", "t:mcf|0 2"], ["t:mcf|0 3"]]
+    assert tap._key("loglikelihood", [one[0]]) == tap._key("loglikelihood", [other[5]])
+
+
 def test_a_dead_job_interrupts_its_runs_at_once_with_one_message(
         store: Store, settings: Settings, exam_project: Project, exam_snapshot: Any) -> None:
     request = check_request(store, exam_project, [BUNDLED_MODEL], "latest", [],
@@ -104,8 +129,9 @@ def test_a_killed_evaluation_resumes_without_rescoring_and_equals_an_uninterrupt
          or not j.active, limit=600)
     running = store.job(job.id)
     assert running.active, tail_log(running)[-20:]
+    first = min(CHUNK, questions)  # a chunk holds one task's requests
     assert running.progress_total == 2 * questions
-    assert CHUNK <= running.progress_done < 2 * questions
+    assert first <= running.progress_done < 2 * questions
     assert any(s.state.startswith("scoring ") for s in job_run_status(store, running))
     _kill_and_check(store, settings, job.id)
     killed_runs = {t: r.id for t, r in _runs(store, job.id).items()}
@@ -117,8 +143,8 @@ def test_a_killed_evaluation_resumes_without_rescoring_and_equals_an_uninterrupt
     assert {t: r.id for t, r in runs.items()} == killed_runs  # continued, not started anew
     assert all(r.state == "done" and r.error is None for r in runs.values())
     reused = {r.repro["requests_reused_from_earlier_attempt"] for r in runs.values()}
-    assert reused == {CHUNK}
-    assert f"{CHUNK} requests scored by an earlier attempt were reused" in "\n".join(
+    assert reused == {first}
+    assert f"{first} requests scored by an earlier attempt were reused" in "\n".join(
         tail_log(final, 400))
     assert _samples(store, runs) == expected
 

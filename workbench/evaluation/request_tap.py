@@ -5,8 +5,9 @@ lighteval hands a model all the requests of one kind at once (``loglikelihood(do
 every task of the pipeline) and hears back only at the end. The tap replaces those methods
 on the model *instance* with ones that
 
-- cut the requests into chunks of ``CHUNK`` in lighteval's order (the same cut on every
-  attempt, so a resumed run is scored exactly as an uninterrupted one),
+- cut the requests into chunks of ``CHUNK``, each task's apart, tasks in name order and
+  requests in lighteval's order within a task (the same cut on every attempt, whatever
+  order lighteval lists the tasks in, so a resumed run is scored as an uninterrupted one),
 - answer a chunk from the job's chunk cache when an earlier attempt scored it, else call
   the model's own method on it and store the answers (pickled ModelResponses) before going
   on,
@@ -116,21 +117,31 @@ class RequestTap:
         if self.cache is not None:
             self.cache.put(key, answers)
 
-    def _chunks(self, docs: Sequence[Any]) -> list[Sequence[Any]]:
-        return [docs[i : i + self.chunk] for i in range(0, len(docs), self.chunk)]
+    def _chunks(self, docs: Sequence[Any]) -> list[list[int]]:
+        """Positions of ``docs`` in chunks: each task's requests on their own, tasks in name
+        order, so the cut does not depend on the order lighteval lists its tasks in (a set
+        in its registry: it changes from one process to the next)."""
+        by_task: dict[str, list[int]] = {}
+        for i, doc in enumerate(docs):
+            by_task.setdefault(str(doc.task_name), []).append(i)
+        return [positions[i : i + self.chunk]
+                for _, positions in sorted(by_task.items())
+                for i in range(0, len(positions), self.chunk)]
 
     def _wrapper(self, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def scored_in_chunks(docs: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
-            out: list[Any] = []
-            for part in self._chunks(docs):
+            out: list[Any] = [None] * len(docs)
+            for positions in self._chunks(docs):
+                part = [docs[i] for i in positions]
                 key = self._key(method, part)
                 answers = self._cached(key)
                 if answers is None or len(answers) != len(part):
-                    answers = list(original(list(part), *args, **kwargs))
+                    answers = list(original(part, *args, **kwargs))
                     self._keep(key, answers)
                 else:
                     self.reused += len(part)
-                out += answers
+                for i, answer in zip(positions, answers, strict=True):
+                    out[i] = answer
                 self._done(part)
             return out
 
@@ -138,16 +149,18 @@ class RequestTap:
 
     def _async_wrapper(self, method: str, original: Callable[..., Any]) -> Callable[..., Any]:
         async def scored_in_chunks(docs: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
-            out: list[Any] = []
-            for part in self._chunks(docs):
+            out: list[Any] = [None] * len(docs)
+            for positions in self._chunks(docs):
+                part = [docs[i] for i in positions]
                 key = self._key(method, part)
                 answers = self._cached(key)
                 if answers is None or len(answers) != len(part):
-                    answers = list(await original(list(part), *args, **kwargs))
+                    answers = list(await original(part, *args, **kwargs))
                     self._keep(key, answers)
                 else:
                     self.reused += len(part)
-                out += answers
+                for i, answer in zip(positions, answers, strict=True):
+                    out[i] = answer
                 self._done(part)
             return out
 
