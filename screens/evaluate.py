@@ -42,12 +42,16 @@ Pick the project snapshot (build one from the approved questions with **ctrl+b**
 built-in lighteval tasks by name if you like (comma-separated, e.g. `mmlu:anatomy|0`),
 tick the models (space; the line below them says which formulations each can run: a
 server without prompt log-probabilities runs only generative), choose the formulation
-(letters, cloze, both, or generative: the model writes its answer), few-shot count, limit
+(letters, cloze, both, or generative: the model writes its answer, directly or after
+reasoning step by step within 512 tokens; the reasoning is kept and shown in Compare's
+question view), few-shot count, limit
 and whether to apply the chat template, then press **ctrl+s**. Progress and results show
 on the right; an identical finished run is reused instead of recomputed.
 """
 
 NO_SNAPSHOT = "none"
+# The formulation choice that is generative with step-by-step reasoning (``--reasoning``).
+REASONING_CHOICE = "generative-reasoning"
 CHAT_CHOICES = [("as lighteval does (auto)", "auto"), ("on", "on"), ("off", "off")]
 
 
@@ -93,7 +97,8 @@ class EvaluateScreen(WorkbenchScreen):
                 yield Label("Formulation")
                 yield Select([("letters (MCF) and cloze", "both"), ("letters (MCF)", "mcf"),
                               ("cloze", "cloze"),
-                              ("generative (the model writes its answer)", "generative")],
+                              ("generative (the model writes its answer)", "generative"),
+                              ("generative, reasoning first (512 tokens)", REASONING_CHOICE)],
                              value="both", allow_blank=False,
                              id="formulation")
                 with Horizontal(classes="row"):
@@ -180,6 +185,7 @@ class EvaluateScreen(WorkbenchScreen):
             s = r.settings
             settings = (f"{s.get('fewshot', 0)}-shot "
                         f"{'chat' if s.get('override_chat_template') else 'plain'}"
+                        f"{' reasoning' if s.get('reasoning') else ''}"
                         f"{' limit ' + str(s['limit']) if s.get('limit') else ''}")
             table.add_row(str(r.id), r.model_name, r.task, r.progress, _score(r, "acc"),
                           _score(r, "acc_norm"), settings, key=str(r.id))
@@ -225,8 +231,11 @@ class EvaluateScreen(WorkbenchScreen):
 
     def options(self) -> RunOptions:
         chat = self.query_one("#chat", Select).value
+        formulation = str(self.query_one("#formulation", Select).value)
+        reasoning = formulation == REASONING_CHOICE
         return RunOptions(
-            formulations=formulations_from(str(self.query_one("#formulation", Select).value)),
+            formulations=formulations_from("generative" if reasoning else formulation),
+            reasoning=reasoning,
             fewshot=int_field(self, "fewshot", 0) or 0, limit=int_field(self, "limit", None),
             seed=int_field(self, "seed", 0) or 0,
             chat_template=None if chat == "auto" else chat == "on",

@@ -83,3 +83,43 @@ async def test_start_an_evaluation_and_watch_it_finish(
         assert rows[0][:4] == [str(run.id), "smollm2-135m", "project:mcf", "done"]
         assert rows[0][4].startswith(f"{run.scores['acc'].value:.3f}")
         assert run.settings["limit"] == 6 and run.settings["override_chat_template"] is False
+
+
+async def test_generative_with_reasoning_is_chosen_with_keys_and_recorded(
+        settings: Settings, store: Store, exam_project: Project, exam_snapshot, until):
+    """The formulation list offers generative with reasoning; picked with the keyboard, the
+    job asks for the reasoning task (its own task, 512 tokens), as ``eval run --reasoning``."""
+    from screens.evaluate import REASONING_CHOICE
+    from workbench.evaluation.plan import EvalRequest, project_tasks
+    from workbench.jobs.launch import cancel_and_wait
+
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app, pilot, exam_project)
+        formulation = screen.query_one("#formulation", Select)
+        formulation.focus()
+        await pilot.press("enter")  # open the list
+        for _ in range(4):  # both, mcf, cloze, generative, generative with reasoning
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert formulation.value == REASONING_CHOICE
+        screen.query_one("#limit", Input).value = "1"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: store.list_jobs(exam_project.id) != [], "the job is created")
+        [job] = store.list_jobs(exam_project.id)
+        try:
+            request = EvalRequest.from_params(job.params)
+            assert request.options.formulations == ("generative",)
+            assert request.options.reasoning is True
+            assert [t.task for t in project_tasks(exam_snapshot.id, request.options)
+                    ] == ["project:generative-reasoning"]
+        finally:
+            cancel_and_wait(store, settings, job.id, grace_seconds=30)
+    # Plain generative stays without reasoning.
+    app = WorkbenchApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app, pilot, exam_project)
+        screen.query_one("#formulation", Select).value = "generative"
+        assert screen.options().reasoning is False
+        assert screen.options().formulations == ("generative",)
