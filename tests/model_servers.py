@@ -1,6 +1,7 @@
 """Real model servers on loopback for the tests, and a proxy in front of them that can fail
 on purpose (rate limits, an outage in the middle of a run) and counts what reached the
-server. Used by the ``vllm`` tests (see tests/conftest.py)."""
+server: completions (log-likelihoods) and chat completions (written answers), each kind
+with its own faults and counts. Used by the ``vllm`` and served generative tests."""
 
 from __future__ import annotations
 
@@ -122,21 +123,25 @@ def start_llama_cpp_server(gguf: Path, workdir: Path, served_name: str,
 
 @dataclass
 class Faults:
-    """What the proxy does to completions requests (others always pass)."""
+    """What the proxy does to one kind of request (the probe's and other requests always
+    pass)."""
 
     rate_limit: int = 0  # answer this many requests with 429 first
     down_after: int | None = None  # after this many answered requests: 503 to everything
     answered: int = 0
     refused: int = 0
-    prompts: Counter[str] = field(default_factory=Counter)  # answered prompts, by token ids
+    # Answered requests by what they ask: a completion's prompt (token ids), a chat's messages.
+    prompts: Counter[str] = field(default_factory=Counter)
 
 
 class FaultProxy:
-    """An HTTP proxy to a real server. ``faults`` is changed by the test while it runs."""
+    """An HTTP proxy to a real server. ``faults`` (completions) and ``chat_faults`` (chat
+    completions) are changed, or replaced, by the test while it runs."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.faults = Faults()
+        self.chat_faults = Faults()
         self.lock = threading.Lock()
         proxy = self
 
@@ -171,14 +176,23 @@ class FaultProxy:
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
 
+    def _faulted(self, path: str, body: bytes | None) -> tuple[Faults, str] | None:
+        """The faults and counting key of a request, None for one that always passes."""
+        data = json.loads(body) if body else None
+        if isinstance(data, dict):
+            if path.endswith("/chat/completions"):
+                return self.chat_faults, json.dumps(data.get("messages"))
+            if path.endswith("/completions"):
+                prompt = json.dumps(data.get("prompt"))
+                return None if prompt == PROBE_BODY_PROMPT else (self.faults, prompt)
+        return None
+
     def handle(self, method: str, path: str, body: bytes | None,
                headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        completion = path.endswith("/completions") and "chat" not in path
-        if completion and body and json.dumps(json.loads(body).get("prompt")) == PROBE_BODY_PROMPT:
-            completion = False
-        if completion:
+        faulted = self._faulted(path, body)
+        if faulted is not None:
             with self.lock:
-                f = self.faults
+                f = faulted[0]
                 if f.rate_limit > 0:
                     f.rate_limit -= 1
                     f.refused += 1
@@ -197,10 +211,11 @@ class FaultProxy:
                 status, data = answer.status, answer.read()
         except urllib.error.HTTPError as exc:
             status, data = exc.code, exc.read()
-        if completion and status == 200 and body:
+        if faulted is not None and status == 200:
             with self.lock:
-                self.faults.answered += 1
-                self.faults.prompts[json.dumps(json.loads(body).get("prompt"))] += 1
+                f = faulted[0]  # the Faults it passed (a test may have replaced them since)
+                f.answered += 1
+                f.prompts[faulted[1]] += 1
         return status, {"Content-Type": "application/json"}, data
 
     def close(self) -> None:

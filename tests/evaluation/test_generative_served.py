@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from model_servers import RunningServer, start_llama_cpp_server
+from model_servers import FaultProxy, RunningServer, start_llama_cpp_server
 
 from store import Store
 from store.records import Job, Project
@@ -25,7 +25,7 @@ from workbench.errors import InvalidInput
 from workbench.evaluation.answer_extraction import extract_choice
 from workbench.evaluation.plan import RunOptions, check_models, check_request
 from workbench.jobs.runner import run_job
-from workbench.settings import load_settings
+from workbench.settings import Settings, load_settings
 
 pytestmark = pytest.mark.slow
 LIMIT = 4
@@ -142,3 +142,65 @@ def test_reasoning_is_its_own_task_with_its_budget_and_the_reasoning_kept(
         "options"]
     assert sample.reply is not None  # the reasoning, stored with the sample
     assert sample.prediction_index == extract_choice(sample.reply, options_shown, ["Question:"])
+
+
+OUTAGE_LIMIT = 10
+ANSWERED_BEFORE_OUTAGE = 4
+
+
+def test_an_outage_mid_run_fails_clearly_and_the_resume_sends_only_the_rest(
+        store: Store, settings: Settings, exam_project: Project, exam_snapshot: Any,
+        chat_server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server behind a proxy that answers 503 once it has answered N chat requests. One
+    request at a time (llama.cpp's server answers one at a time anyway), so the counts are
+    known: the outage fails the job after the first refused request's 3 attempts without
+    trying the others, and the resume sends each remaining request once."""
+    monkeypatch.setenv("WORKBENCH_SERVED_RETRIES", "3")
+    proxy = FaultProxy(chat_server.url)
+    try:
+        store.add_model("proxied", "openai", proxy.url, {
+            "endpoint_model": chat_server.served_name, "engine_args": {"concurrency": 1}})
+        options = RunOptions(formulations=("generative",), limit=OUTAGE_LIMIT)
+        clean_job = _run(store, exam_project, "proxied", options)
+        clean = {s.sample_index: s for s in store.sample_results(
+            _generative_run(store, exam_project, clean_job).id)}
+        assert len(clean) == OUTAGE_LIMIT
+        clean_sent = proxy.chat_faults.answered
+        # Every question's messages differ (its own question), so one request each.
+        assert clean_sent == len(proxy.chat_faults.prompts) == OUTAGE_LIMIT
+        assert proxy.faults.answered == 0  # no log-likelihood asked of this server
+
+        proxy.chat_faults = type(proxy.chat_faults)(down_after=ANSWERED_BEFORE_OUTAGE)
+        job = _run(store, exam_project, "proxied", RunOptions(
+            formulations=("generative",), limit=OUTAGE_LIMIT, force=True))
+        assert job.state == "failed" and "No run succeeded" in (job.error or "")
+        (failed,) = [r for r in store.eval_runs(exam_project.id) if r.job_id == job.id]
+        assert failed.state == "failed"
+        assert f"The server at {proxy.url} did not answer after 3 attempts" in (failed.error or "")
+        assert "HTTP 503: unavailable (test)" in (failed.error or "")
+        assert store.sample_results(failed.id) == []
+        assert proxy.chat_faults.answered == ANSWERED_BEFORE_OUTAGE
+        # The next request's 3 attempts, and at most one more request's that the worker
+        # took up before the failure was seen; not the other 5 requests (15 attempts).
+        assert proxy.chat_faults.refused in (3, 6)
+
+        proxy.chat_faults.down_after = None  # the server is back
+        store.requeue_job(job.id)
+        run_job(str(settings.store_path), job.id)
+        assert store.job(job.id).state == "done", store.job(job.id).error
+        # Every distinct request reached the server once over both attempts, as many as the
+        # clean run sent.
+        assert proxy.chat_faults.answered == len(proxy.chat_faults.prompts) == clean_sent
+        assert set(proxy.chat_faults.prompts.values()) == {1}
+        [resumed] = [r for r in store.eval_runs(exam_project.id)
+                     if r.job_id == job.id and r.state == "done"]
+        assert resumed.task == "project:generative"
+        ours = {s.sample_index: s for s in store.sample_results(resumed.id)}
+        assert ours.keys() == clean.keys()
+        for i, sample in ours.items():
+            assert (sample.reply, sample.prediction_index, sample.correct, sample.unparsed) == (
+                clean[i].reply, clean[i].prediction_index, clean[i].correct, clean[i].unparsed)
+        assert resumed.scores["acc"].value == pytest.approx(
+            _generative_run(store, exam_project, clean_job).scores["acc"].value)
+    finally:
+        proxy.close()
