@@ -132,6 +132,8 @@ class Faults:
     refused: int = 0
     # Answered requests by what they ask: a completion's prompt (token ids), a chat's messages.
     prompts: Counter[str] = field(default_factory=Counter)
+    # ... and by the rest of their body (model, max_tokens, temperature, seed ...), as JSON.
+    params: Counter[str] = field(default_factory=Counter)
 
 
 class FaultProxy:
@@ -176,16 +178,20 @@ class FaultProxy:
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
 
-    def _faulted(self, path: str, body: bytes | None) -> tuple[Faults, str] | None:
-        """The faults and counting key of a request, None for one that always passes."""
+    def _faulted(self, path: str, body: bytes | None) -> tuple[Faults, str, str] | None:
+        """The faults of a request, what it asks and the rest of its body (the keys it is
+        counted by); None for one that always passes."""
         data = json.loads(body) if body else None
-        if isinstance(data, dict):
-            if path.endswith("/chat/completions"):
-                return self.chat_faults, json.dumps(data.get("messages"))
-            if path.endswith("/completions"):
-                prompt = json.dumps(data.get("prompt"))
-                return None if prompt == PROBE_BODY_PROMPT else (self.faults, prompt)
-        return None
+        if not isinstance(data, dict):
+            return None
+        faults, asked = ((self.chat_faults, "messages") if path.endswith("/chat/completions")
+                         else (self.faults, "prompt") if path.endswith("/completions")
+                         else (None, ""))
+        if faults is None or (asked == "prompt"
+                              and json.dumps(data.get("prompt")) == PROBE_BODY_PROMPT):
+            return None
+        rest = json.dumps({k: v for k, v in data.items() if k != asked}, sort_keys=True)
+        return faults, json.dumps(data.get(asked)), rest
 
     def handle(self, method: str, path: str, body: bytes | None,
                headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -216,6 +222,7 @@ class FaultProxy:
                 f = faulted[0]  # the Faults it passed (a test may have replaced them since)
                 f.answered += 1
                 f.prompts[faulted[1]] += 1
+                f.params[faulted[2]] += 1
         return status, {"Content-Type": "application/json"}, data
 
     def close(self) -> None:
