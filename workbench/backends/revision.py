@@ -14,11 +14,12 @@ _HASHED_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json",
 
 
 def directory_revision(path: Path, cache_file: Path | None = None) -> str:
-    """A content hash of a model directory's weights, config and tokenizer files.
+    """A content hash of a model directory's weights, config and tokenizer files (or of one
+    weights file, e.g. a GGUF).
 
     With ``cache_file``, the hash is remembered with each file's size and modification time
     and reused while they are unchanged (hashing 0.5 GB of weights takes seconds)."""
-    files = sorted(p for p in path.iterdir() if p.is_file() and (
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file() and (
         p.suffix in _WEIGHT_SUFFIXES or p.name in _HASHED_FILES))
     stamp = [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
     cache: dict[str, Any] = {}

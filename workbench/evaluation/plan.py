@@ -268,6 +268,8 @@ def check_models(settings: Settings, models: list[Model], options: RunOptions,
                     f"Choose --formulation {supported[0]}." if supported else
                     "Evaluate a model whose backend returns log-likelihoods (transformers, "
                     "vllm).")
+            if options.chat_template is not None:  # cheap when chosen; refuses what it cannot do
+                backend.chat_template_applied(options.chat_template)
         slots = max(slots, needed_slots(settings, backend.device_slots()))
     return slots
 

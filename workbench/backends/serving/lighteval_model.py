@@ -21,8 +21,9 @@ from lighteval.models.utils import uses_chat_template
 from lighteval.tasks.prompt_manager import PromptManager
 from lighteval.tasks.requests import Doc
 
-from workbench.backends.serving.chat_replies import ChatReplier, ChatRequest
+from workbench.backends.serving.chat_replies import ChatRequest
 from workbench.backends.serving.prompt_logprobs import PromptScorer, ScoreRequest
+from workbench.backends.serving.replier import Replier
 from workbench.errors import BackendUnavailable
 
 
@@ -46,7 +47,7 @@ class _NoSampleCache:
 
 class ServedModel(LightevalModel):  # type: ignore[misc]
     def __init__(self, config: ServedModelConfig, scorer: PromptScorer | None,
-                 replier: ChatReplier | None = None) -> None:
+                 replier: Replier | None = None) -> None:
         self.config = config
         self.scorer = scorer
         self.replier = replier
