@@ -263,3 +263,20 @@ def test_a_killed_generative_job_on_a_gguf_model_resumes_without_asking_again(
     assert replies == expected  # and the result is the uninterrupted run's
     assert set(kept) <= set(replies.values())
     assert not answers.exists()  # a finished job drops its reply cache
+
+
+def test_a_gguf_model_is_refused_as_a_judge_of_the_model_checks(cli: Any, store: Store) -> None:
+    # The checks score log-likelihoods; a judge that only writes answers says so at once.
+    from tests.quality.check_cases import make_check_project
+
+    from workbench.bundled_model import register_bundled_models
+
+    project, _ = make_check_project(store)
+    register_bundled_models(store)
+    out = cli("checks", "run", "--project", project.name, "--judge", BUNDLED_GGUF_MODEL,
+              "--formulation", "mcf", "--wait", "--json")
+    said = " ".join((out.stdout + out.stderr).split())
+    assert out.returncode != 0, said
+    assert (f"The judge '{BUNDLED_GGUF_MODEL}' cannot return log-likelihoods: the llama.cpp "
+            "backend writes answers but gives lighteval no log-likelihoods") in said
+    assert store.model_check_results(project.id) == []

@@ -81,9 +81,10 @@ def run_model_checks_job(ctx: JobContext) -> dict[str, Any]:
     total = len(items)
     ctx.progress(total - len(todo), total, f"loading judge {judge.name}")
     supported, why = scorable_formulations(judge, ctx.settings)
-    if not supported:
+    if formulation not in supported:  # a judge that only writes answers (generative) too
         raise BackendUnavailable(
-            f"The judge '{judge.name}' cannot return log-likelihoods: {why}.",
+            f"The judge '{judge.name}' cannot return log-likelihoods: "
+            f"{why or backend_for(judge, ctx.settings).why_no_formulations()}.",
             "Pick a judge whose backend scores log-likelihoods (transformers, or vllm / a "
             "server with prompt log-probabilities).")
     backend = backend_for(judge, ctx.settings)
