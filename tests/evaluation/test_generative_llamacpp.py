@@ -25,7 +25,7 @@ import pytest
 
 from store import Store
 from store.records import Job, Project
-from workbench.bundled_model import BUNDLED_GGUF_MODEL, gguf_path
+from workbench.bundled_model import BUNDLED_GGUF_MODEL, gguf_path, register_bundled_models
 from workbench.errors import BackendUnavailable, InvalidInput
 from workbench.evaluation.answer_extraction import extract_choice
 from workbench.evaluation.plan import RunOptions, check_models, check_request, start_evaluation
@@ -268,8 +268,6 @@ def test_a_killed_generative_job_on_a_gguf_model_resumes_without_asking_again(
 def test_a_gguf_model_is_refused_as_a_judge_of_the_model_checks(cli: Any, store: Store) -> None:
     # The checks score log-likelihoods; a judge that only writes answers says so at once.
     from tests.quality.check_cases import make_check_project
-
-    from workbench.bundled_model import register_bundled_models
 
     project, _ = make_check_project(store)
     register_bundled_models(store)
