@@ -26,7 +26,7 @@ from textual.widgets import (
 from screens.base import JobsChanged, WorkbenchScreen
 from screens.form_fields import int_field
 from screens.widgets.job_progress import show_job_progress
-from store.records import Job, Project
+from store.records import Job, Model, Project
 from workbench.backends.registry import backend_class, scorable_formulations
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.evaluation.plan import (
@@ -50,6 +50,7 @@ on the right; an identical finished run is reused instead of recomputed.
 """
 
 NO_SNAPSHOT = "none"
+DEFAULT_FORMULATION = "both"
 # The formulation choice that is generative with step-by-step reasoning (``--reasoning``).
 REASONING_CHOICE = "generative-reasoning"
 CHAT_CHOICES = [("as lighteval does (auto)", "auto"), ("on", "on"), ("off", "off")]
@@ -91,7 +92,8 @@ class EvaluateScreen(WorkbenchScreen):
                 yield Input("", placeholder="e.g. mmlu:anatomy|0", id="builtin")
                 yield Label("Models (space toggles)")
                 yield SelectionList[str](
-                    *[(f"{m.name} ({m.backend})", m.name, m.builtin) for m in models],
+                    *[(f"{m.name} ({m.backend})", m.name, self._ticked_at_start(m))
+                      for m in models],
                     id="models")
                 yield Static("", id="model-formulations", classes="muted")
                 yield Label("Formulation")
@@ -99,7 +101,7 @@ class EvaluateScreen(WorkbenchScreen):
                               ("cloze", "cloze"),
                               ("generative (the model writes its answer)", "generative"),
                               ("generative, reasoning first (512 tokens)", REASONING_CHOICE)],
-                             value="both", allow_blank=False,
+                             value=DEFAULT_FORMULATION, allow_blank=False,
                              id="formulation")
                 with Horizontal(classes="row"):
                     with Vertical():
@@ -119,6 +121,15 @@ class EvaluateScreen(WorkbenchScreen):
                 yield ProgressBar(total=None, show_eta=False, id="job-progress")
                 yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
+
+    def _ticked_at_start(self, model: Model) -> bool:
+        """The built-in models that can run the default formulation start ticked (the
+        bundled GGUF writes answers only: ticked, it would refuse letters and cloze).
+        Built-in models are local: no server is asked."""
+        if not model.builtin:
+            return False
+        found, _ = scorable_formulations(model, self.settings)
+        return set(formulations_from(DEFAULT_FORMULATION)) <= set(found)
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)

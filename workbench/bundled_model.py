@@ -115,7 +115,7 @@ def _plain_fast_tokenizer(tokenizer: Any) -> Any:
     A plain fast tokenizer is read from tokenizer.json as is, by 4.x and 5.x alike."""
     from transformers import PreTrainedTokenizerFast
 
-    return PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call,unused-ignore]
         tokenizer_object=tokenizer.backend_tokenizer, bos_token=tokenizer.bos_token,
         eos_token=tokenizer.eos_token, pad_token=tokenizer.pad_token,
         unk_token=tokenizer.unk_token, chat_template=tokenizer.chat_template,

@@ -27,7 +27,7 @@ from workbench.backends.serving.replier import Replier
 from workbench.errors import BackendUnavailable
 
 
-class ServedModelConfig(ModelConfig):  # type: ignore[misc]
+class ServedModelConfig(ModelConfig):  # type: ignore[misc,unused-ignore]
     """What the run records about the served model (lighteval logs ``model_name``)."""
 
     base_url: str = ""
@@ -45,7 +45,7 @@ class _NoSampleCache:
         return None
 
 
-class ServedModel(LightevalModel):  # type: ignore[misc]
+class ServedModel(LightevalModel):  # type: ignore[misc,unused-ignore]
     def __init__(self, config: ServedModelConfig, scorer: PromptScorer | None,
                  replier: Replier | None = None) -> None:
         self.config = config
