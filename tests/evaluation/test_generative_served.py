@@ -66,6 +66,11 @@ def test_generative_through_a_chat_server_and_against_transformers(
     assert supported == ("generative",)
     with pytest.raises(InvalidInput, match="(?s)cannot be scored on mcf, cloze.*it supports generative"):
         check_models(load_settings(), [store.model("gguf-server")], RunOptions(), scored=True)
+    # No tokenizer here: only the chat endpoint, which always applies the template; a run
+    # "without" it would be recorded as what did not run.
+    with pytest.raises(InvalidInput, match="always wraps prompts in the model's chat template"):
+        check_models(load_settings(), [store.model("gguf-server")],
+                     RunOptions(formulations=("generative",), chat_template=False), scored=True)
 
     options = RunOptions(formulations=("generative",), limit=LIMIT)
     served = _generative_run(store, exam_project, _run(store, exam_project, "gguf-server",

@@ -185,6 +185,18 @@ class ServedBackend(ModelBackend):
             "tokenizer to build exactly the prompts lighteval builds.")
 
     def chat_template_applied(self, requested: bool | None) -> bool:
+        if requested is False:
+            try:
+                self.tokenizer_source()
+            except BackendUnavailable:
+                # Only the chat endpoint can be used, and it always applies the template:
+                # a run recorded "without" would not be what ran.
+                raise InvalidInput(
+                    f"Model '{self.model.name}' can only answer through its server's chat "
+                    "endpoint, which always wraps prompts in the model's chat template.",
+                    "Run it without --no-chat-template (chat template 'auto' or 'on' on the "
+                    "Evaluate screen), or register --tokenizer PATH to score prompts "
+                    "without it on a server that returns prompt log-probabilities.") from None
         if requested is not None:
             return requested
         from transformers import AutoTokenizer
