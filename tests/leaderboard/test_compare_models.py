@@ -167,3 +167,27 @@ def test_mark_verdict_and_interval_agree_when_one_passage_holds_the_difference(
     assert out.returncode == 0, out.stderr
     assert "clustered z-test" in out.stdout and "no significant difference" in out.stdout
     assert "4 clusters" in out.stdout
+
+
+def test_an_average_over_formulations_is_warned_about_before_the_verdict(
+        store, project, questions, cli):
+    """The same questions asked as letters and as a written answer are two tasks; their
+    overall difference averages formulations as well as models, and says so first."""
+    generative = {**DEFAULT_SETTINGS, "formulation": "generative", "reasoning": False}
+    add_run(store, project, "alpha", "project:mcf", A, questions)
+    add_run(store, project, "beta", "project:mcf", B, questions)
+    add_run(store, project, "alpha", "project:generative", B, questions, settings=generative)
+    add_run(store, project, "beta", "project:generative", A, questions, settings=generative)
+    result = cmp.compare_models(store, project, "alpha", "beta")
+    assert result.overall is not None
+    [line] = result.formulation_warnings
+    assert line.startswith("The tasks averaged mix formulations (generative, mcf)")
+    assert result.warning_lines()[0] == line and result.warnings[0] == line
+    assert cmp.to_json(result)["warnings"][0] == line
+    out = cli("compare", "--project", project.name, "alpha", "beta")
+    assert out.returncode == 0, out.stderr
+    assert "mix formulations (generative, mcf)" in out.stdout
+    assert out.stdout.index("mix formulations") < out.stdout.index("Average over 2 tasks")
+    # One formulation (one task, or two tasks asked the same way): no such warning.
+    assert cmp.compare_models(store, project, "alpha", "beta",
+                              task="project:mcf").formulation_warnings == []

@@ -267,3 +267,26 @@ def test_document_clustering_reads_the_question_source(store, project):
     assert doc_board.cell("m", "t").accuracy.clusters == 3
     with pytest.raises(InvalidInput, match="Unknown clustering"):
         store.samples_for_runs([1], cluster_by="page")
+
+
+def test_averages_over_formulations_are_warned_about(store, project, questions):
+    """Letters and a written answer on the same questions: the averages (and their marks)
+    mix formulations; the warning comes first, and goes when the filter keeps one."""
+    add_run(store, project, "a", "project:mcf", _ones(30, 40), questions)
+    add_run(store, project, "b", "project:mcf", _ones(20, 40), questions)
+    for model, right, reasoning in (("a", 25, False), ("b", 26, True)):
+        add_run(store, project, model, "project:generative" + ("-reasoning" if reasoning else ""),
+                _ones(right, 40), questions,
+                settings={**DEFAULT_SETTINGS, "formulation": "generative",
+                          "reasoning": reasoning})
+    data = lb.load_leaderboard_data(store, project)
+    board = lb.build_leaderboard(data)
+    [line] = board.formulation_warnings()
+    assert line.startswith(
+        "The averages mix formulations (generative, generative-reasoning, mcf)")
+    assert board.warnings()[0] == line and lb.to_json(board)["warnings"][0] == line
+    assert f"⚠ {line}" in lb.detail_lines(board, "a", lb.AVERAGE)
+    assert lb.build_leaderboard(data, task_filter="mcf").formulation_warnings() == []
+    two = lb.build_leaderboard(data, task_filter="generative")
+    assert two.formulation_warnings()[0].startswith(
+        "The averages mix formulations (generative, generative-reasoning)")

@@ -18,6 +18,8 @@ from workbench.results.leaderboard import (
     IDENTITY_SETTINGS,
     RunScores,
     average_difference,
+    formulations_of,
+    mixed_formulations_warning,
     pair,
     run_scores,
     sample_key,
@@ -96,8 +98,16 @@ class Comparison:
     samples: dict[int, dict[Any, SampleResult]]
 
     @property
+    def formulation_warnings(self) -> list[str]:
+        """One line when the overall difference averages several formulations."""
+        found = formulations_of(run for t in self.tasks for run in (t.a.run, t.b.run))
+        if self.overall is None or len(found) < 2:
+            return []
+        return [mixed_formulations_warning(found, "The tasks averaged")]
+
+    @property
     def warnings(self) -> list[str]:
-        return [w for t in self.tasks for w in t.warnings]
+        return self.formulation_warnings + [w for t in self.tasks for w in t.warnings]
 
     def warning_lines(self) -> list[str]:
         """The warnings with tasks that differ in the same settings folded into one line."""
@@ -105,8 +115,9 @@ class Comparison:
         for t in self.tasks:
             if t.settings_differ:
                 grouped.setdefault(t.settings_text, []).append(t.task)
-        lines = [f"{', '.join(tasks)}: {SETTINGS_WARNING.format(text)}"
-                 for text, tasks in grouped.items()]
+        lines = self.formulation_warnings + [
+            f"{', '.join(tasks)}: {SETTINGS_WARNING.format(text)}"
+            for text, tasks in grouped.items()]
         for t in self.tasks:
             lines += [w for w in t.warnings if not (t.settings_differ and w.startswith(
                 f"{t.task}: the runs' settings differ"))]

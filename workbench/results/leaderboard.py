@@ -41,6 +41,27 @@ Versus = stats.PairedDifference | stats.PooledDifference
 EXPORT_FORMATS = ("md", "csv", "json")
 
 
+def formulation_of(run: EvalRun) -> str | None:
+    """How a run's questions were put to the model ('mcf', 'cloze', 'generative',
+    'generative-reasoning', as in the task's name); None for a built-in task."""
+    formulation = run.settings.get("formulation")
+    if not formulation:
+        return None
+    return f"{formulation}-reasoning" if run.settings.get("reasoning") else str(formulation)
+
+
+def formulations_of(runs: Iterable[EvalRun]) -> list[str]:
+    """The distinct formulations of these runs, sorted."""
+    return sorted({f for run in runs if (f := formulation_of(run)) is not None})
+
+
+def mixed_formulations_warning(found: list[str], what: str) -> str:
+    """The warning for an average over several formulations of the same questions."""
+    return (f"{what} mix formulations ({', '.join(found)}): each asks the same questions "
+            "differently, so an average (and its marks) compares formulations as well as "
+            f"models. Filter to one (e.g. task:{found[-1]}) to compare like for like.")
+
+
 def sample_key(s: SampleResult) -> Key:
     """How samples of two runs are paired: by question id, else by position."""
     return ("q", s.question_id) if s.question_id is not None else ("i", s.sample_index)
@@ -232,9 +253,15 @@ class Leaderboard:
         return [f"Few source {self.cluster_by}s on {tasks}: clustered errors are rough with "
                 f"fewer than {stats.FEW_CLUSTERS}; add questions from more {self.cluster_by}s."]
 
+    def formulation_warnings(self) -> list[str]:
+        """One line when the averages (and their marks) span several formulations."""
+        found = formulations_of(cell.run for row in self.rows for cell in row.cells.values())
+        return [mixed_formulations_warning(found, "The averages")] if len(found) > 1 else []
+
     def warnings(self) -> list[str]:
-        """Everything a reader must know before trusting the marks: settings, clusters."""
-        return self.settings_warnings() + self.cluster_warnings()
+        """Everything a reader must know before trusting the marks: formulations, settings,
+        clusters."""
+        return self.formulation_warnings() + self.settings_warnings() + self.cluster_warnings()
 
     def cluster_counts(self) -> dict[str, tuple[int, int]]:
         """Per task, the fewest and most clusters its cells' errors rest on (tasks without
