@@ -1,6 +1,7 @@
 """Generative multiple choice (the model writes its answer): questions per minute with the
-transformers backend in this process, and through an OpenAI-compatible chat server on
-loopback (llama-cpp-python's server on the bundled GGUF), in one run, as a ratio.
+transformers backend in this process, with llama.cpp in this process (the bundled GGUF, the
+llama.cpp backend), and through an OpenAI-compatible chat server on loopback
+(llama-cpp-python's server on the same GGUF), in one run, as ratios to transformers.
 
 The exam is the demo project's snapshot, generative formulation only, run with workbench's
 own code (``workbench.evaluation.runner.run_model``), no answers cache (every request is
@@ -31,7 +32,12 @@ sys.path.insert(0, str(REPO))
 
 from store import Store  # noqa: E402
 from workbench.backends.registry import backend_for  # noqa: E402
-from workbench.bundled_model import BUNDLED_MODEL, gguf_path, register_bundled_models  # noqa: E402
+from workbench.bundled_model import (  # noqa: E402
+    BUNDLED_GGUF_MODEL,
+    BUNDLED_MODEL,
+    gguf_path,
+    register_bundled_models,
+)
 from workbench.demo import create_demo_project  # noqa: E402
 from workbench.evaluation.plan import RunOptions, project_tasks  # noqa: E402
 from workbench.evaluation.runner import run_model  # noqa: E402
@@ -111,6 +117,12 @@ def main() -> None:
         print(f"{n} questions, generative, greedy, up to 32 new tokens")
         print(f"transformers (baseline):        {local_s:7.1f} s  {60 * n / local_s:6.1f} "
               f"questions/min  unparsed {local.count(None)}/{n}")
+        gguf_s, gguf = timed(store, settings, BUNDLED_GGUF_MODEL, specs, options, export, work,
+                             args.repeat)
+        same = sum(a == b for a, b in zip(local, gguf, strict=True))
+        print(f"llama.cpp in-process (GGUF):   {gguf_s:7.1f} s  {60 * n / gguf_s:6.1f} "
+              f"questions/min  unparsed {gguf.count(None)}/{n}  "
+              f"{local_s / gguf_s:5.2f}x transformers  (same answer {same}/{n})")
         proc = None
         url = args.url
         if url is None:

@@ -24,35 +24,19 @@ from typing import Any
 import pytest
 
 from store import Store
-from store.records import Job, Project
+from store.records import Project
+from tests.evaluation.in_process import eval_in_process, generative_run
 from workbench.bundled_model import BUNDLED_GGUF_MODEL, gguf_path, register_bundled_models
 from workbench.errors import BackendUnavailable, InvalidInput
 from workbench.evaluation.answer_extraction import extract_choice
 from workbench.evaluation.plan import RunOptions, check_models, check_request, start_evaluation
 from workbench.jobs.launch import resume_job
-from workbench.jobs.runner import run_job
 from workbench.jobs.supervise import tail_log, wait_for_job
 from workbench.settings import Settings, load_settings
 
 LIMIT = 4
 AGREEMENT = 3  # of LIMIT questions, through the openai path (see the module docstring)
 GENERATIVE = RunOptions(formulations=("generative",), limit=LIMIT)
-
-
-def _run(store: Store, project: Project, model: str, options: RunOptions) -> Job:
-    """What start_evaluation does, with the job run in this process (same code path)."""
-    settings = load_settings()
-    request = check_request(store, project, [model], "latest", [], options)
-    slots = check_models(settings, [store.model(model)], options, scored=True)
-    job = store.create_job("eval", request.to_params(), project.id, needs_devices=slots)
-    run_job(str(settings.store_path), job.id)
-    return store.job(job.id)
-
-
-def _generative_run(store: Store, project: Project, job: Job) -> Any:
-    [run] = [r for r in store.eval_runs(project.id) if r.job_id == job.id]
-    assert (run.task, run.state) == ("project:generative", "done"), run.error
-    return run
 
 
 def test_a_gguf_model_offers_generative_and_is_refused_letters_and_cloze_before_a_job(
@@ -147,8 +131,8 @@ def test_a_generative_run_on_a_gguf_model_and_against_the_llama_cpp_server(
     from model_servers import start_llama_cpp_server
 
     store.add_model("my-gguf", "llama.cpp", str(gguf_path()))
-    local = _generative_run(store, exam_project, _run(store, exam_project, "my-gguf",
-                                                      GENERATIVE))
+    local = generative_run(store, exam_project, eval_in_process(
+        store, exam_project, ["my-gguf"], GENERATIVE))
     settings = local.settings
     assert (settings["backend"], settings["formulation"]) == ("llama.cpp", "generative")
     assert settings["override_chat_template"] is True  # the GGUF's own template
@@ -177,8 +161,8 @@ def test_a_generative_run_on_a_gguf_model_and_against_the_llama_cpp_server(
     server = start_llama_cpp_server(gguf_path(), tmp_path / "llama", "smol-gguf")
     try:
         store.add_model("gguf-server", "openai", server.url, {"endpoint_model": "smol-gguf"})
-        served = _generative_run(store, exam_project, _run(store, exam_project, "gguf-server",
-                                                           GENERATIVE))
+        served = generative_run(store, exam_project, eval_in_process(
+            store, exam_project, ["gguf-server"], GENERATIVE))
         exact = _same_text_as_the_server(server.url, "smol-gguf")
     finally:
         server.stop()
@@ -236,8 +220,8 @@ def test_a_killed_generative_job_on_a_gguf_model_resumes_without_asking_again(
     import signal
 
     options = RunOptions(formulations=("generative",), limit=8)
-    reference = _generative_run(store, exam_project, _run(store, exam_project,
-                                                          BUNDLED_GGUF_MODEL, options))
+    reference = generative_run(store, exam_project, eval_in_process(
+        store, exam_project, [BUNDLED_GGUF_MODEL], options))
     expected = {s.sample_index: s.reply for s in store.sample_results(reference.id)}
 
     request = check_request(store, exam_project, [BUNDLED_GGUF_MODEL], "latest", [],

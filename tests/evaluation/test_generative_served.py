@@ -19,11 +19,12 @@ import pytest
 from model_servers import FaultProxy, RunningServer, start_llama_cpp_server
 
 from store import Store
-from store.records import Job, Project
+from store.records import Project
+from tests.evaluation.in_process import eval_in_process, generative_run
 from workbench.bundled_model import gguf_path
 from workbench.errors import InvalidInput
 from workbench.evaluation.answer_extraction import extract_choice
-from workbench.evaluation.plan import RunOptions, check_models, check_request
+from workbench.evaluation.plan import RunOptions, check_models
 from workbench.jobs.runner import run_job
 from workbench.settings import Settings, load_settings
 
@@ -38,22 +39,6 @@ def chat_server(store: Store, tmp_path: Any) -> Iterator[RunningServer]:
     store.add_model("gguf-server", "openai", server.url, {"endpoint_model": "smol-gguf"})
     yield server
     server.stop()
-
-
-def _run(store: Store, project: Project, model: str, options: RunOptions) -> Job:
-    """What start_evaluation does, with the job run in this process (same code path)."""
-    settings = load_settings()
-    request = check_request(store, project, [model], "latest", [], options)
-    slots = check_models(settings, [store.model(model)], options, scored=True)
-    job = store.create_job("eval", request.to_params(), project.id, needs_devices=slots)
-    run_job(str(settings.store_path), job.id)
-    return store.job(job.id)
-
-
-def _generative_run(store: Store, project: Project, job: Job) -> Any:
-    [run] = [r for r in store.eval_runs(project.id) if r.job_id == job.id]
-    assert (run.task, run.state) == ("project:generative", "done"), run.error
-    return run
 
 
 @pytest.mark.timeout(1800)
@@ -73,8 +58,8 @@ def test_generative_through_a_chat_server_and_against_transformers(
                      RunOptions(formulations=("generative",), chat_template=False), scored=True)
 
     options = RunOptions(formulations=("generative",), limit=LIMIT)
-    served = _generative_run(store, exam_project, _run(store, exam_project, "gguf-server",
-                                                       options))
+    served = generative_run(store, exam_project, eval_in_process(
+        store, exam_project, ["gguf-server"], options))
     assert served.settings["backend"] == "openai"
     assert served.settings["override_chat_template"] is True  # the server applies it
     items = store.snapshot_items(exam_snapshot.id, "test")
@@ -97,9 +82,9 @@ def test_generative_through_a_chat_server_and_against_transformers(
     assert served.scores["acc"].value == pytest.approx(sum(s.correct for s in samples) / LIMIT)
 
     # The same model locally (transformers, chat template as the server has it).
-    local = _generative_run(store, exam_project, _run(
-        store, exam_project, "smollm2-135m", RunOptions(formulations=("generative",),
-                                                        limit=LIMIT, chat_template=True)))
+    local = generative_run(store, exam_project, eval_in_process(
+        store, exam_project, ["smollm2-135m"],
+        RunOptions(formulations=("generative",), limit=LIMIT, chat_template=True)))
     ours = {s.sample_index: s.prediction_index for s in store.sample_results(local.id)}
     theirs = {s.sample_index: s.prediction_index for s in samples}
     assert ours.keys() == theirs.keys()
@@ -137,7 +122,7 @@ def test_reasoning_is_its_own_task_with_its_budget_and_the_reasoning_kept(
         store: Store, exam_project: Project, exam_snapshot: Any,
         chat_server: RunningServer) -> None:
     options = RunOptions(formulations=("generative",), limit=1, reasoning=True)
-    job = _run(store, exam_project, "gguf-server", options)
+    job = eval_in_process(store, exam_project, ["gguf-server"], options)
     [run] = [r for r in store.eval_runs(exam_project.id) if r.job_id == job.id]
     assert (run.task, run.state) == ("project:generative-reasoning", "done"), run.error
     assert (run.settings["reasoning"], run.settings["max_new_tokens"]) == (True, 512)
@@ -166,9 +151,9 @@ def test_an_outage_mid_run_fails_clearly_and_the_resume_sends_only_the_rest(
         store.add_model("proxied", "openai", proxy.url, {
             "endpoint_model": chat_server.served_name, "engine_args": {"concurrency": 1}})
         options = RunOptions(formulations=("generative",), limit=OUTAGE_LIMIT)
-        clean_job = _run(store, exam_project, "proxied", options)
+        clean_job = eval_in_process(store, exam_project, ["proxied"], options)
         clean = {s.sample_index: s for s in store.sample_results(
-            _generative_run(store, exam_project, clean_job).id)}
+            generative_run(store, exam_project, clean_job).id)}
         assert len(clean) == OUTAGE_LIMIT
         clean_sent = proxy.chat_faults.answered
         # Every question's messages differ (its own question), so one request each.
@@ -176,7 +161,7 @@ def test_an_outage_mid_run_fails_clearly_and_the_resume_sends_only_the_rest(
         assert proxy.faults.answered == 0  # no log-likelihood asked of this server
 
         proxy.chat_faults = type(proxy.chat_faults)(down_after=ANSWERED_BEFORE_OUTAGE)
-        job = _run(store, exam_project, "proxied", RunOptions(
+        job = eval_in_process(store, exam_project, ["proxied"], RunOptions(
             formulations=("generative",), limit=OUTAGE_LIMIT, force=True))
         assert job.state == "failed" and "No run succeeded" in (job.error or "")
         (failed,) = [r for r in store.eval_runs(exam_project.id) if r.job_id == job.id]
@@ -206,6 +191,6 @@ def test_an_outage_mid_run_fails_clearly_and_the_resume_sends_only_the_rest(
             assert (sample.reply, sample.prediction_index, sample.correct, sample.unparsed) == (
                 clean[i].reply, clean[i].prediction_index, clean[i].correct, clean[i].unparsed)
         assert resumed.scores["acc"].value == pytest.approx(
-            _generative_run(store, exam_project, clean_job).scores["acc"].value)
+            generative_run(store, exam_project, clean_job).scores["acc"].value)
     finally:
         proxy.close()

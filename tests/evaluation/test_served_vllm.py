@@ -25,10 +25,11 @@ from model_servers import VLLM_TEST_KEY, FaultProxy, start_llama_cpp_server
 
 from store import Store
 from store.records import Job, Project
+from tests.evaluation.in_process import eval_in_process
 from workbench.bundled_model import gguf_path
 from workbench.errors import InvalidInput, ServiceError, WorkbenchError
 from workbench.evaluation.answer_extraction import extract_choice
-from workbench.evaluation.plan import RunOptions, check_models, check_request, start_evaluation
+from workbench.evaluation.plan import RunOptions, check_request, start_evaluation
 from workbench.jobs.runner import run_job
 from workbench.settings import Settings, load_settings
 
@@ -52,17 +53,6 @@ def served(store: Store, vllm_server: Any, monkeypatch: pytest.MonkeyPatch,
         "tokenizer": str(bundled_model_dir)})
     yield proxy
     proxy.close()
-
-
-def _eval_in_process(store: Store, project: Project, models: list[str],
-                     options: RunOptions) -> Job:
-    """What start_evaluation does, with the job run in this process (same code path)."""
-    settings = load_settings()
-    request = check_request(store, project, models, "latest", [], options)
-    slots = check_models(settings, [store.model(m) for m in models], options, scored=True)
-    job = store.create_job("eval", request.to_params(), project.id, needs_devices=slots)
-    run_job(str(settings.store_path), job.id)
-    return store.job(job.id)
 
 
 def _samples(store: Store, project: Project, job: Job) -> dict[tuple[str, str], list[Any]]:
@@ -93,9 +83,9 @@ def test_scores_through_the_server_equal_transformers_per_sample(
         store: Store, exam_project: Project, exam_snapshot: Any, served: FaultProxy,
         chat_template: bool) -> None:
     options = RunOptions(chat_template=chat_template)
-    reference = _samples(store, exam_project, _eval_in_process(
+    reference = _samples(store, exam_project, eval_in_process(
         store, exam_project, ["smollm2-135m"], options))
-    ours = _samples(store, exam_project, _eval_in_process(store, exam_project, ["served"],
+    ours = _samples(store, exam_project, eval_in_process(store, exam_project, ["served"],
                                                           options))
     for task in ("project:mcf", "project:cloze"):
         _assert_same_per_sample(ours[("served", task)], reference[("smollm2-135m", task)])
@@ -114,7 +104,7 @@ def test_a_rate_limit_storm_is_waited_out(store: Store, exam_project: Project,
                                           exam_snapshot: Any, served: FaultProxy) -> None:
     served.faults.rate_limit = 25
     options = RunOptions(formulations=("mcf",), chat_template=False, limit=10)
-    job = _eval_in_process(store, exam_project, ["served"], options)
+    job = eval_in_process(store, exam_project, ["served"], options)
     assert job.state == "done", job.error
     assert served.faults.refused == 25 and served.faults.answered == len(served.faults.prompts)
     assert set(served.faults.prompts.values()) == {1} and served.faults.answered >= 36
@@ -124,12 +114,12 @@ def test_an_outage_mid_run_fails_clearly_and_the_resume_sends_only_the_rest(
         store: Store, settings: Settings, exam_project: Project, exam_snapshot: Any,
         served: FaultProxy) -> None:
     options = RunOptions(formulations=("mcf",), chat_template=False)
-    clean = _samples(store, exam_project, _eval_in_process(store, exam_project, ["served"],
+    clean = _samples(store, exam_project, eval_in_process(store, exam_project, ["served"],
                                                            options))
     clean_sent = served.faults.answered
     assert clean_sent > 100
     served.faults = type(served.faults)(down_after=50)
-    job = _eval_in_process(store, exam_project, ["served"], RunOptions(
+    job = eval_in_process(store, exam_project, ["served"], RunOptions(
         formulations=("mcf",), chat_template=False, force=True))
     assert job.state == "failed" and "No run succeeded" in (job.error or "")
     (failed,) = [r for r in store.eval_runs(exam_project.id) if r.job_id == job.id]
@@ -200,7 +190,7 @@ def test_generative_through_the_server_agrees_with_transformers(
     assert "generative" in supported and "mcf" in supported
     options = RunOptions(formulations=("generative",), limit=GENERATIVE_LIMIT, seed=7,
                          chat_template=True)
-    job = _eval_in_process(store, exam_project, ["served"], options)
+    job = eval_in_process(store, exam_project, ["served"], options)
     samples = _samples(store, exam_project, job)[("served", "project:generative")]
     (run,) = [r for r in store.eval_runs(exam_project.id) if r.job_id == job.id]
     assert len(samples) == GENERATIVE_LIMIT
@@ -228,7 +218,7 @@ def test_generative_through_the_server_agrees_with_transformers(
     assert store.unparsed_counts([run.id]) == {run.id: unparsed}
     assert run.scores["unparsed"].value == pytest.approx(unparsed / GENERATIVE_LIMIT)
 
-    local = _samples(store, exam_project, _eval_in_process(
+    local = _samples(store, exam_project, eval_in_process(
         store, exam_project, ["smollm2-135m"], options))[("smollm2-135m", "project:generative")]
     assert [s.sample_index for s in local] == [s.sample_index for s in samples]
     same = sum(a.prediction_index == b.prediction_index for a, b in zip(samples, local,
