@@ -308,6 +308,81 @@ def test_a_shared_start_is_encoded_once_for_all_batches(
         assert a.output_tokens.tolist() == b.output_tokens.tolist()
 
 
+def _cloze_docs() -> list[Any]:
+    """Ten cloze questions behind the same long instruction (two batches of 8), options of
+    one to several tokens, some sharing their first tokens."""
+    from lighteval.tasks.requests import Doc
+
+    instruction = ("The following are questions about the capitals of countries. Complete "
+                   "each sentence with the name of the right city, as an atlas would.\n\n")
+    docs = []
+    for i, (country, capital) in enumerate(CAPITALS[:10]):
+        others = [CAPITALS[(i + k) % len(CAPITALS)][1] for k in (3, 7)]
+        choices = [f" {capital}", *(f" {o}" for o in others), f" {capital} City"]
+        docs.append(Doc(query=f"{instruction}Question: What is the capital of {country}?\n"
+                              "Answer:", choices=choices, gold_index=0, task_name="cloze"))
+    return docs
+
+
+def _assert_same(got: list[Any], expected: list[Any]) -> None:
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=LOGPROB_TOLERANCE)
+        assert a.argmax_logits_eq_gold == b.argmax_logits_eq_gold
+        assert a.input_tokens.tolist() == b.input_tokens.tolist()
+        assert a.output_tokens.tolist() == b.output_tokens.tolist()
+
+
+def test_options_of_several_tokens_are_packed_into_the_question_s_pass(
+    scorers: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cloze: each batch is one forward pass, every option's rest packed after its
+    question's prefix behind a 4D mask; lighteval's numbers with SDPA and with the eager
+    attention (an additive mask); an attention that takes no mask leaves them to lighteval."""
+    theirs, ours = scorers
+    docs = _cloze_docs()
+    plans = [ours.tok_encode_pair(ours.prompt_manager.prepare_prompt(d), d.choices,
+                                  pairwise=True)[1] for d in docs]
+    assert all(max(len(c) for c in options) >= 2 for options in plans)  # rests to pack
+    expected = theirs.loglikelihood(docs)
+    passes: list[tuple[int, bool]] = []
+    forward = ours.model.forward
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        passes.append((kwargs["input_ids"].shape[0], kwargs.get("attention_mask") is not None))
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(ours.model, "forward", counting)
+    assert ours.packs_options and ours.scorer == "prefix-sharing"
+    _assert_same(ours.loglikelihood(docs), expected)
+    # The shared instruction once, then one masked pass per batch (8 + 2 questions).
+    assert passes == [(1, False), (8, True), (2, True)]
+
+    monkeypatch.setattr(ours.model.config, "_attn_implementation", "eager")
+    passes.clear()
+    _assert_same(ours.loglikelihood(docs), expected)
+    assert passes == [(1, False), (8, True), (2, True)]
+
+    monkeypatch.setattr(ours.model, "forward", forward)
+    monkeypatch.setattr(ours.model.config, "_attn_implementation", "flash_attention_2")
+    assert not ours.packs_options and "flash_attention_2 attention takes no custom mask" in (
+        ours.scorer)
+    handed_over: list[int] = []
+    original = ours._loglikelihood_tokens
+
+    def lighteval_s_own(requests: list[Any], rolling: bool = False) -> Any:
+        handed_over.append(len(requests))
+        ours.model.config._attn_implementation = "sdpa"  # what can run on this machine
+        try:
+            return original(requests, rolling=rolling)
+        finally:
+            ours.model.config._attn_implementation = "flash_attention_2"
+
+    monkeypatch.setattr(ours, "_loglikelihood_tokens", lighteval_s_own)
+    _assert_same(ours.loglikelihood(docs), expected)
+    assert handed_over == [len(docs)]
+
+
 def test_models_whose_cache_cannot_be_cut_are_left_to_lighteval() -> None:
     """Sliding-window layers keep only their last tokens: no prefix can be cut out of them."""
     from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM

@@ -16,9 +16,12 @@ followed by that option's tokens. Then:
   it goes through the model once, and the log-probabilities of all the shared tokens and of
   each option's first own token are read from it. When every option is one token past the
   prefix (letters: " A", " B", ...), that is the whole question: one forward pass;
-- the **rest** of each option (cloze: the option's text) runs after its question's cached
-  prefix, the options of all the batch's questions together in one pass (on a CPU every
-  pass costs at least a read of all the weights, so passes are few and wide);
+- the **rest** of each option (cloze: the option's text) is packed into the same row, after
+  its question's prefix and beside the other options' rests; a 4D attention mask lets each
+  rest token see the prefix and its own option's earlier tokens only, at the positions it
+  would have right after the prefix. So a batch of questions is one forward pass, whatever
+  the formulation, and no token is encoded twice (on a CPU every pass costs at least a read
+  of all the weights, so passes are few and wide);
 - prefixes are batched by task and length (longest first, right-padded, as lighteval
   pads), and the tokens every question of a batch starts with (the instruction and the
   few-shot examples, when they repeat) are encoded once and their cache shared by the
@@ -34,7 +37,8 @@ them, which token-normalised metrics count).
 Requests it does not cover go to lighteval's own code on the same weights: questions whose
 sequences would be cut to the model's length, an empty context or option, several
 processes (data parallel), models whose cache cannot be shared this way (sliding-window
-layers, no ``logits_to_keep``), and every other kind of request (generation, perplexity).
+layers, no ``logits_to_keep``), options of several tokens when the model's attention takes
+no custom mask (flash attention), and every other kind of request (generation, perplexity).
 Job process only (imports torch, transformers and lighteval).
 """
 
@@ -57,9 +61,8 @@ LIGHTEVAL_SCORER = "lighteval"
 # the batch: below this, an extra forward pass costs more than it saves.
 MIN_BATCH_PREFIX = 32
 DEFAULT_BATCH_SIZE = 8
-# Cached tokens (rows x cache length) one pass over options' rests may copy: bounds the extra
-# memory (about 370 MB for SmolLM2-135M in float32, 1 GB for an 8B model in bfloat16).
-REST_CACHE_TOKENS = 8192
+# Attention implementations that take a custom 4D mask, which packing options needs.
+PACKING_ATTENTION = ("sdpa", "eager")
 
 
 def prefix_sharing_unsupported(model: Any) -> str | None:
@@ -120,6 +123,12 @@ class QuestionPlan:
         """Whether some option goes on after the token read at the prefix's end."""
         return any(len(c) > self.shared + 1 for c in self.continuations)
 
+    def rests(self) -> list[tuple[int, list[int]]]:
+        """(option index, the tokens fed after the prefix) of each option that goes on:
+        its tokens from its first own one up to its last but one, which predict the rest."""
+        return [(k, c[self.shared:-1]) for k, c in enumerate(self.continuations)
+                if len(c) > self.shared + 1]
+
 
 class PrefixSharingModel(TransformersModel):
     """lighteval's TransformersModel whose ``loglikelihood`` shares prompt prefixes."""
@@ -136,7 +145,21 @@ class PrefixSharingModel(TransformersModel):
         """What scores log-likelihoods: 'prefix-sharing', or 'lighteval (why)'."""
         if self._unsupported:
             return f"{LIGHTEVAL_SCORER} ({self._unsupported})"
+        if not self.packs_options:
+            return (f"{SCORER} (options of several tokens: {LIGHTEVAL_SCORER}, "
+                    f"{self._attention} attention takes no custom mask)")
         return SCORER
+
+    @property
+    def _attention(self) -> str | None:
+        """The attention implementation the model runs with (transformers' config)."""
+        return getattr(self.model.config, "_attn_implementation", None)
+
+    @property
+    def packs_options(self) -> bool:
+        """Whether options that go on after their first token can be packed after their
+        prefix (the attention must take a custom mask); if not, lighteval scores them."""
+        return self._attention in PACKING_ATTENTION
 
     @cached(SamplingMethod.LOGPROBS)  # type: ignore[untyped-decorator]
     def loglikelihood(self, docs: list[Doc]) -> list[ModelResponse]:
@@ -157,7 +180,11 @@ class PrefixSharingModel(TransformersModel):
                     or len(context) + max(len(c) for c in options) > self.max_length):
                 elsewhere.append(i)  # lighteval cuts these from the left: its own code does
                 continue
-            plans.append((i, QuestionPlan.of(context, options)))
+            plan = QuestionPlan.of(context, options)
+            if plan.needs_rest() and not self.packs_options:
+                elsewhere.append(i)
+                continue
+            plans.append((i, plan))
         if elsewhere:
             theirs = self._loglikelihood_tokens([docs[i] for i in elsewhere])
             for i, response in zip(elsewhere, theirs, strict=True):
@@ -180,10 +207,11 @@ class PrefixSharingModel(TransformersModel):
             raise RuntimeError(f"prefix-sharing scorer: no response for requests {missing}")
         return [r for r in responses if r is not None]
 
-    # -- the forward passes ----------------------------------------------------------------
+    # -- the forward pass -----------------------------------------------------------------
     def _score_batch(self, plans: list[QuestionPlan]) -> list[ModelResponse]:
-        """Score the questions of one batch: one pass over their prefixes (after their
-        common start, encoded once), then one pass per question over its options' rests."""
+        """Score the questions of one batch in one forward pass (after their common start,
+        encoded once): each row is a question's prefix, then the rests of its options
+        packed side by side (see ``_packed_layout``)."""
         device = self.device
         prefixes = [p.prefix for p in plans]
         # The batch's common start, ending before the first position any question reads.
@@ -196,27 +224,55 @@ class PrefixSharingModel(TransformersModel):
                               for k, v in start])
         else:
             common = 0
-        rests = [p[common:] for p in prefixes]
-        width = max(len(r) for r in rests)
+        rests = [plan.rests() for plan in plans]
+        heads_width = max(len(p) for p in prefixes) - common
+        width = heads_width + max(sum(len(fed) for _, fed in r) for r in rests)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         ids = torch.full((len(plans), width), pad, dtype=torch.long)
-        for row, rest in enumerate(rests):
-            ids[row, :len(rest)] = torch.tensor(rest, dtype=torch.long)
+        for row, prefix in enumerate(prefixes):
+            ids[row, :len(prefix) - common] = torch.tensor(prefix[common:], dtype=torch.long)
         read = [range(p.first_read - common, len(p.prefix) - common) for p in plans]
-        keep = sorted({pos for positions in read for pos in positions})
+        keep = sorted({pos for positions in read for pos in positions}
+                      | set(range(heads_width, width)))
         column = {pos: j for j, pos in enumerate(keep)}
-        needs_rest = any(p.needs_rest() for p in plans)
-        out = self.model(input_ids=ids.to(device), past_key_values=past, use_cache=needs_rest,
-                         logits_to_keep=torch.tensor(keep, dtype=torch.long, device=device))
-        logprobs = torch.log_softmax(out.logits, dim=-1)  # [batch, len(keep), vocab]
-        layers = _layer_states(out.past_key_values) if needs_rest else []
-        rest_scores = self._score_rests(plans, layers) if needs_rest else [{} for _ in plans]
+        mask = positions = None
+        if width > heads_width:  # some option goes on after its first own token
+            mask, positions = _packed_layout(plans, rests, common, heads_width, width)
+            for row, blocks in enumerate(rests):
+                at = heads_width
+                for _, fed in blocks:
+                    ids[row, at:at + len(fed)] = torch.tensor(fed, dtype=torch.long)
+                    at += len(fed)
+            mask = self._attention_mask(mask)
+        logits = self.model(input_ids=ids.to(device), past_key_values=past, use_cache=False,
+                            attention_mask=None if mask is None else mask.to(device),
+                            position_ids=None if positions is None else positions.to(device),
+                            logits_to_keep=torch.tensor(keep, dtype=torch.long, device=device),
+                            ).logits  # [batch, len(keep), vocab]
         responses = []
         for row, plan in enumerate(plans):
-            columns = [column[pos] for pos in read[row]]
-            heads = logprobs[row, columns]  # [shared + 1, vocab]
-            responses.append(self._response(plan, heads, rest_scores[row]))
+            heads = torch.log_softmax(logits[row, [column[pos] for pos in read[row]]], dim=-1)
+            scored: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+            at = heads_width
+            for k, fed in rests[row]:
+                targets = torch.tensor(plan.continuations[k][plan.shared + 1:],
+                                       dtype=torch.long, device=device)
+                rows = torch.log_softmax(
+                    logits[row, [column[pos] for pos in range(at, at + len(fed))]], dim=-1)
+                scored[k] = (rows.gather(1, targets.unsqueeze(1)).squeeze(1),
+                             rows.argmax(dim=-1) == targets)
+                at += len(fed)
+            responses.append(self._response(plan, heads, scored))
         return responses
+
+    def _attention_mask(self, allowed: torch.Tensor) -> torch.Tensor:
+        """The packed layout's mask as this model's attention takes it: boolean for SDPA
+        (True: may attend), additive for the eager implementation."""
+        if self._attention == "eager":
+            dtype = self.model.dtype
+            return torch.zeros(allowed.shape, dtype=dtype).masked_fill(
+                ~allowed, torch.finfo(dtype).min)
+        return allowed
 
     def _common_start(self, tokens: list[int], encode: bool,
                       ) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
@@ -236,52 +292,6 @@ class PrefixSharingModel(TransformersModel):
         layers = _layer_states(out.past_key_values)
         self._kept = (list(tokens), layers)
         return layers
-
-    def _score_rests(self, plans: list[QuestionPlan],
-                     layers: list[tuple[torch.Tensor, torch.Tensor]],
-                     ) -> list[dict[int, tuple[torch.Tensor, torch.Tensor]]]:
-        """Per question, for each option longer than the prefix's read: the log-probabilities
-        of its later tokens and whether each is the greedy one.
-
-        Every such (question, option) of the batch is one row of as few passes as the cache
-        budget allows (on a CPU each pass costs at least a read of all the weights): the row
-        continues its question's cached prefix, the batch's right padding after that prefix
-        is masked out, and its positions count on from the prefix's end."""
-        device = self.device
-        scores: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = [{} for _ in plans]
-        pairs = [(row, k) for row, plan in enumerate(plans)
-                 for k, c in enumerate(plan.continuations) if len(c) > plan.shared + 1]
-        cached = layers[0][0].shape[2]  # the batch's cache: common start + padded prefixes
-        per_pass = max(1, REST_CACHE_TOKENS // cached)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        for start in range(0, len(pairs), per_pass):
-            chunk = pairs[start:start + per_pass]
-            fed = [plans[row].continuations[k][plans[row].shared:-1] for row, k in chunk]
-            width = max(len(f) for f in fed)
-            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), cached + width), dtype=torch.long)
-            positions = torch.zeros((len(chunk), width), dtype=torch.long)
-            for j, ((row, _), tokens) in enumerate(zip(chunk, fed, strict=True)):
-                length = len(plans[row].prefix)
-                ids[j, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-                mask[j, :length] = 1
-                mask[j, cached:] = 1
-                positions[j] = torch.arange(length, length + width)
-            rows = torch.tensor([row for row, _ in chunk], dtype=torch.long, device=device)
-            past = _cache_of([(k.index_select(0, rows), v.index_select(0, rows))
-                              for k, v in layers])
-            logits = self.model(input_ids=ids.to(device), past_key_values=past,
-                                attention_mask=mask.to(device),
-                                position_ids=positions.to(device), use_cache=False).logits
-            logprobs = torch.log_softmax(logits, dim=-1)
-            for j, (row, k) in enumerate(chunk):
-                plan = plans[row]
-                targets = torch.tensor(plan.continuations[k][plan.shared + 1:],
-                                       dtype=torch.long, device=device)
-                read = logprobs[j, :len(targets)]
-                scores[row][k] = (read.gather(1, targets.unsqueeze(1)).squeeze(1),
-                                  read.argmax(dim=-1) == targets)
-        return scores
 
     def _response(self, plan: QuestionPlan, heads: torch.Tensor,
                   rests: dict[int, tuple[torch.Tensor, torch.Tensor]]) -> ModelResponse:
@@ -312,6 +322,40 @@ class PrefixSharingModel(TransformersModel):
             input_tokens=torch.tensor(plan.context, dtype=torch.long, device=device),  # type: ignore[arg-type]
             output_tokens=options,  # type: ignore[arg-type]
         )
+
+
+def _packed_layout(plans: list[QuestionPlan], rests: list[list[tuple[int, list[int]]]],
+                   common: int, heads_width: int, width: int,
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The attention mask, [batch, 1, width, common + width] (True: may attend), and the
+    position ids, [batch, width], of a batch whose row ``r`` holds question ``r``'s prefix
+    (after the batch's ``common`` cached tokens) right-padded to ``heads_width``, then the
+    rests of its options one after the other.
+
+    Each prefix token sees the common start and the prefix up to itself; each token of an
+    option's rest sees the common start, its whole prefix and its own rest up to itself, at
+    the positions it would have right after the prefix. So every option is scored exactly as
+    the sequence prefix + option, as lighteval scores it, without running the prefix again
+    (and without another pass over a copied cache). A padding token sees only itself (a row
+    that sees nothing would turn into NaN)."""
+    allowed = torch.zeros((len(plans), 1, width, common + width), dtype=torch.bool)
+    positions = torch.arange(common, common + width).repeat(len(plans), 1)
+    allowed[:, 0, :, :common] = True
+    own = torch.arange(width)
+    allowed[:, 0, own, common + own] = True
+    for row, plan in enumerate(plans):
+        length = len(plan.prefix) - common
+        allowed[row, 0, :length, common:common + length] = torch.ones(
+            length, length, dtype=torch.bool).tril()
+        at = heads_width
+        for _, fed in rests[row]:
+            n = len(fed)
+            allowed[row, 0, at:at + n, common:common + length] = True
+            allowed[row, 0, at:at + n, common + at:common + at + n] = torch.ones(
+                n, n, dtype=torch.bool).tril()
+            positions[row, at:at + n] = torch.arange(common + length, common + length + n)
+            at += n
+    return allowed, positions
 
 
 def _layer_states(cache: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
