@@ -200,3 +200,33 @@ def test_cli_json_text_flag_and_flips(store, project, exam, cli):
     flips = json.loads(cli("items", "--project", project.name, "--flips", str(runs[0]),
                            str(newest), "--json").stdout)
     assert [(f["question_id"], f["direction"]) for f in flips["flips"]] == [(qids[1], "fixed")]
+
+
+def test_generative_runs_are_analysed_like_any_other(store, project):
+    """Written answers (the generative formulation): an unparsed reply counts as wrong, so
+    the figures are those of the same outcomes as letters (worked out above)."""
+    from store.records import SampleResult, Score
+
+    qids = make_questions(store, project, 6)
+    snap = make_snapshot(store, project, qids, "written")
+    settings = {**DEFAULT_SETTINGS, "formulation": "generative", "reasoning": False}
+    for model, outcomes in OUTCOMES.items():
+        run = store.create_eval_run(project.id, model, "project:generative", settings,
+                                    config_hash=f"{model}/generative", snapshot_id=snap)
+        samples = []
+        for i, ok in enumerate(outcomes):
+            # Wrong answers alternate between another letter and no letter at all.
+            unparsed = not ok and i % 2 == 0
+            samples.append(SampleResult(
+                sample_index=i, correct=float(ok), gold_index=0,
+                prediction_index=0 if ok else (None if unparsed else 2), question_id=qids[i],
+                metrics={"acc": float(ok), "unparsed": float(unparsed)},
+                reply="Question: what is" if unparsed else f"Answer: {'A' if ok else 'C'}"))
+        store.complete_eval_run(run.id, {"acc": Score("acc", sum(outcomes) / 6, None)},
+                                samples, {})
+    [analysis] = it.analyse_items(store, project, snap, "project:generative")
+    assert [(m.model, m.right) for m in analysis.models] == [
+        ("A", 4), ("B", 3), ("C", 3), ("D", 2)]
+    assert [i.difficulty for i in analysis.items] == DIFFICULTY
+    for item, expected in zip(analysis.items, DISCRIMINATION, strict=True):
+        assert item.discrimination == (None if expected is None else pytest.approx(expected))
