@@ -54,7 +54,7 @@ def _check_samples(store: Store, run: dict[str, Any], snapshot_id: str, count: i
 
 def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
         cli, store: Store, exam_project: Project, exam_snapshot, random_model, bundled_dir: Path,
-        tmp_path: Path):
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     request = ("--model", BUNDLED, "--model", RANDOM, "--formulation", "mcf",
                "--limit", str(LIMIT), "--no-chat-template")
     data = _eval(cli, *request)
@@ -73,6 +73,8 @@ def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
         assert repro["task_config"]["hf_repo"] and repro["prompt_function"]
         assert "Answer:" in repro["example_prompt"] and "<|im_start|>" not in repro["example_prompt"]
         assert repro["wall_time_s"]["evaluate_s"] > 0 and repro["hardware"]["cpu_count"]
+        # The transformers backend's default scorer, in the settings and as the model ran.
+        assert settings["scorer"] == repro["model"]["scorer"] == "prefix-sharing"
 
     # Two genuinely different models: different answers, and the random one near chance.
     bundled = store.sample_results(runs[(BUNDLED, "project:mcf")]["id"])
@@ -109,6 +111,24 @@ def test_two_models_through_workbench_and_the_plain_lighteval_cli_agree(
     assert all(r["reused"] for r in again["runs"])
     assert {r["id"] for r in again["runs"]} == {r["id"] for r in runs.values()}
     assert store.table_counts()["eval_runs"] == before["eval_runs"]
+
+    # The scorer is not part of a run's identity: with lighteval's own scorer the same
+    # request is still answered from the store; forced, it is recomputed, recorded as
+    # 'lighteval', with the same numbers sample by sample.
+    monkeypatch.setenv("WORKBENCH_FAST_SCORER", "0")
+    assert all(r["reused"] for r in _eval(cli, *request)["runs"])
+    [slow] = _eval(cli, "--model", BUNDLED, "--formulation", "mcf", "--limit", str(LIMIT),
+                   "--no-chat-template", "--force")["runs"]
+    assert not slow["reused"] and slow["id"] != runs[(BUNDLED, "project:mcf")]["id"]
+    assert slow["settings"]["scorer"] == slow["repro"]["model"]["scorer"] == "lighteval"
+    assert {k: v for k, v in slow["settings"].items() if k != "scorer"} == {
+        k: v for k, v in runs[(BUNDLED, "project:mcf")]["settings"].items() if k != "scorer"}
+    theirs_samples = store.sample_results(slow["id"])
+    assert len(theirs_samples) == len(bundled) == LIMIT
+    for a, b in zip(bundled, theirs_samples, strict=True):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
+        assert (a.sample_index, a.prediction_index, a.metrics) == (
+            b.sample_index, b.prediction_index, b.metrics)
 
 
 def test_a_rerun_is_identical_and_a_task_that_cannot_run_fails_alone(

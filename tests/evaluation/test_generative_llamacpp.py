@@ -202,11 +202,16 @@ def _same_text_as_the_server(url: str, served_name: str) -> tuple[int, int]:
 
 
 def _cached_replies(path: Path) -> list[str]:
+    """The replies in a running job's reply cache (read-only: the job owns the file)."""
+    import pickle
+
+    from workbench.keyed_cache import TABLE
+
     if not path.exists():
         return []
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         try:
-            return [row[0] for row in db.execute("SELECT reply FROM replies")]
+            return [pickle.loads(row[0]) for row in db.execute(f"SELECT value FROM {TABLE}")]
         except sqlite3.OperationalError:  # the job has not made its table yet
             return []
 

@@ -11,7 +11,7 @@ are off (``repeat_penalty`` 1.0): temperature 0 means the most likely token ever
 lighteval's transformers generation does.
 
 The model loads once, on the first request not answered yet; each reply is written to the
-job's reply cache (``ReplyCache``, the file a served model uses) as soon as it exists, so a
+job's reply cache (``KeyedCache``, the file a served model uses) as soon as it exists, so a
 resumed job asks only what is missing, and one whose replies are all kept never loads the
 model. Job process only (llama_cpp).
 """
@@ -22,8 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from workbench.backends.serving.chat_replies import ChatRequest, ReplyCache, body, reply_text
+from workbench.backends.serving.chat_replies import ChatRequest, body, reply_text
 from workbench.errors import BackendUnavailable
+from workbench.keyed_cache import KeyedCache, key_of
 
 
 class LlamaCppReplier:
@@ -39,7 +40,7 @@ class LlamaCppReplier:
         self.model_id = f"{name}@{revision}"
         self.llama_kwargs = dict(llama_kwargs)
         self.seed = seed
-        self.cache = ReplyCache(cache_path)
+        self.cache = KeyedCache(cache_path)
         self.log = log
         self.sent = 0  # replies written by the model in this process
         self.from_cache = 0
@@ -52,7 +53,7 @@ class LlamaCppReplier:
         found: dict[str, str] = {}
         keys = []
         for request in requests:
-            key = ReplyCache.key(body(self.model_id, request, self.seed))
+            key = key_of(body(self.model_id, request, self.seed))
             keys.append(key)
             if key in found:
                 continue

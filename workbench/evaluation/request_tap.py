@@ -22,12 +22,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import pickle
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from workbench.keyed_cache import KeyedCache
 
 CHUNK = 32
 METHODS = ("loglikelihood", "greedy_until", "loglikelihood_rolling")
@@ -48,32 +48,10 @@ def doc_key(doc: Any) -> dict[str, Any]:
     }
 
 
-class ChunkCache:
-    """Answers of scored chunks in a small SQLite file of the job (kept across attempts)."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30)
-        self.conn.execute("CREATE TABLE IF NOT EXISTS chunks (key TEXT PRIMARY KEY, answers BLOB)")
-        self.conn.commit()
-
-    def get(self, key: str) -> list[Any] | None:
-        row = self.conn.execute("SELECT answers FROM chunks WHERE key = ?", (key,)).fetchone()
-        return None if row is None else list(pickle.loads(row[0]))
-
-    def put(self, key: str, answers: list[Any]) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
-                          (key, pickle.dumps(answers, protocol=pickle.HIGHEST_PROTOCOL)))
-        self.conn.commit()
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 class RequestTap:
     """``install()`` on a lighteval model; ``totals(docs_by_method)`` says what is to come."""
 
-    def __init__(self, model: Any, identity: str, cache: ChunkCache | None,
+    def __init__(self, model: Any, identity: str, cache: KeyedCache | None,
                  on_scored: OnScored, chunk: int = CHUNK) -> None:
         self.model = model
         self.identity = identity
@@ -111,7 +89,10 @@ class RequestTap:
         self.on_scored(dict(self.scored))
 
     def _cached(self, key: str) -> list[Any] | None:
-        return None if self.cache is None else self.cache.get(key)
+        if self.cache is None:
+            return None
+        answers = self.cache.get(key)
+        return None if answers is None else list(answers)
 
     def _keep(self, key: str, answers: list[Any]) -> None:
         if self.cache is not None:
@@ -178,7 +159,7 @@ def watch_pipeline(pipeline: Any, identity: str, cache_path: Path | None,
         return {names.get(name, name): n for name, n in counts.items()}
 
     on_plan(by_task(RequestTap.totals(pipeline.sampling_docs)))
-    cache = None if cache_path is None else ChunkCache(cache_path)
+    cache = None if cache_path is None else KeyedCache(cache_path)
     tap = RequestTap(pipeline.model, identity, cache, lambda counts: on_scored(by_task(counts)))
     tap.install()
     return tap

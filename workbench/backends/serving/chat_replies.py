@@ -10,9 +10,6 @@ log-likelihoods). Job process only (httpx).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +19,7 @@ from typing import Any
 
 from workbench.backends.serving.http import DEFAULT_POLICY, Endpoint, RetryPolicy, call
 from workbench.errors import ServiceError
+from workbench.keyed_cache import KeyedCache, key_of
 
 
 @dataclass(frozen=True)
@@ -53,42 +51,6 @@ def reply_text(answer: Any) -> str:
     return "" if content is None else str(content)
 
 
-class ReplyCache:
-    """Replies already received, keyed by the request body (thread-safe)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY,"
-                             " reply TEXT NOT NULL)")
-
-    @staticmethod
-    def key(request_body: dict[str, Any]) -> str:
-        return hashlib.sha256(json.dumps(request_body, sort_keys=True).encode()).hexdigest()
-
-    def get(self, key: str) -> str | None:
-        if self._db is None:
-            return None
-        with self._lock:
-            row = self._db.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def put(self, key: str, reply: str) -> None:
-        if self._db is None:
-            return
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO replies VALUES (?,?)", (key, reply))
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-
 class ChatReplier:
     """Asks one endpoint for replies; counts what it sent and what it found cached."""
 
@@ -97,7 +59,7 @@ class ChatReplier:
                  log: Callable[[str], None] | None = None) -> None:
         self.endpoint = endpoint
         self.concurrency = max(1, concurrency)
-        self.cache = ReplyCache(cache_path)
+        self.cache = KeyedCache(cache_path)
         self.policy = policy
         self.seed = seed
         self.log = log
@@ -111,7 +73,7 @@ class ChatReplier:
         import httpx
 
         bodies = [body(self.endpoint.model, r, self.seed) for r in requests]
-        keys = [ReplyCache.key(b) for b in bodies]
+        keys = [key_of(b) for b in bodies]
         found: dict[str, str] = {}
         todo: dict[str, dict[str, Any]] = {}
         for key, data in zip(keys, bodies, strict=True):

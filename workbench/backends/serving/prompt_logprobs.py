@@ -12,9 +12,6 @@ not send again what was already scored.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -24,6 +21,7 @@ from typing import Any
 
 from workbench.backends.serving.http import DEFAULT_POLICY, Endpoint, RetryPolicy, call
 from workbench.errors import ServiceError
+from workbench.keyed_cache import KeyedCache, key_of
 
 
 @dataclass(frozen=True)
@@ -69,43 +67,9 @@ def parse_answer(answer: Any, request: ScoreRequest) -> ContinuationScore:
     return ContinuationScore(total, greedy)
 
 
-class AnswerCache:
-    """Answers already scored, keyed by server model and token ids (thread-safe)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY,"
-                             " logprob REAL NOT NULL, greedy INTEGER NOT NULL)")
-
-    @staticmethod
-    def key(model: str, request: ScoreRequest) -> str:
-        text = json.dumps([model, request.continuation, list(request.tokens)])
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def get(self, key: str) -> ContinuationScore | None:
-        if self._db is None:
-            return None
-        with self._lock:
-            row = self._db.execute("SELECT logprob, greedy FROM answers WHERE key = ?",
-                                   (key,)).fetchone()
-        return None if row is None else ContinuationScore(float(row[0]), bool(row[1]))
-
-    def put(self, key: str, score: ContinuationScore) -> None:
-        if self._db is None:
-            return
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO answers VALUES (?,?,?)",
-                             (key, score.logprob, int(score.greedy)))
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+def answer_key(model: str, request: ScoreRequest) -> str:
+    """The cache key of one scored request: server model, continuation length, token ids."""
+    return key_of([model, request.continuation, list(request.tokens)])
 
 
 class PromptScorer:
@@ -117,7 +81,7 @@ class PromptScorer:
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.endpoint = endpoint
         self.concurrency = max(1, concurrency)
-        self.cache = AnswerCache(cache_path)
+        self.cache = KeyedCache(cache_path)
         self.policy = policy
         self.log = log
         self.progress = progress
@@ -134,7 +98,7 @@ class PromptScorer:
         what was scored before that stays in the cache."""
         import httpx
 
-        keys = [AnswerCache.key(self.endpoint.model, r) for r in requests]
+        keys = [answer_key(self.endpoint.model, r) for r in requests]
         results: dict[str, ContinuationScore] = {}
         todo: dict[str, ScoreRequest] = {}
         for key, request in zip(keys, requests, strict=True):
