@@ -16,7 +16,6 @@ checks that both give the same predictions.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,14 +24,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from store import Store  # noqa: E402
+from bench_home import demo_store, use_offline_home  # noqa: E402
+
 from workbench.backends.registry import backend_for  # noqa: E402
-from workbench.bundled_model import BUNDLED_MODEL, register_bundled_models  # noqa: E402
-from workbench.demo import create_demo_project  # noqa: E402
+from workbench.bundled_model import BUNDLED_MODEL  # noqa: E402
 from workbench.evaluation.plan import RunOptions, project_tasks  # noqa: E402
 from workbench.evaluation.request_tap import watch_pipeline  # noqa: E402
 from workbench.evaluation.runner import run_model  # noqa: E402
-from workbench.snapshots import TASK_FILE_NAME, build_snapshot, write_export  # noqa: E402
+from workbench.snapshots import TASK_FILE_NAME  # noqa: E402
 
 
 def main() -> None:
@@ -41,22 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp:
         work = Path(tmp)
-        home = work / "home"
-        home.mkdir()
-        if os.environ.get("WORKBENCH_TEST_MODELS"):
-            (home / "models").symlink_to(os.environ["WORKBENCH_TEST_MODELS"],
-                                         target_is_directory=True)
-        os.environ.update(WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1",
-                          HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-        from workbench.settings import load_settings
-
-        settings = load_settings()
-        store = Store(settings.store_path)
-        register_bundled_models(store)
-        project = create_demo_project(store, settings)
-        snapshot = build_snapshot(store, project).snapshot
-        export = work / "export"
-        write_export(store, snapshot, export)
+        settings = use_offline_home(work)
+        store, project, snapshot, export = demo_store(settings, work)
         options = RunOptions(chat_template=False)
         specs = project_tasks(snapshot.id, options)
         job = store.create_job("eval", {}, project.id)

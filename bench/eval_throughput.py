@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -46,23 +45,16 @@ def part_ours(work: Path, formulation: str, repeat: int, limit: int | None,
               extra: int) -> dict[str, Any]:
     """run_model as the job runs it; the scorer is the settings' (WORKBENCH_FAST_SCORER)."""
     sys.path.insert(0, str(ROOT))
-    from exam_questions import demo_exam
+    from bench_home import demo_store
 
-    from store import Store
     from workbench.backends.registry import backend_for
-    from workbench.bundled_model import register_bundled_models
     from workbench.evaluation.plan import RunOptions, formulations_from, project_tasks
     from workbench.evaluation.runner import run_model
     from workbench.settings import load_settings
-    from workbench.snapshots import TASK_FILE_NAME, build_snapshot, write_export
+    from workbench.snapshots import TASK_FILE_NAME
 
     settings = load_settings()
-    store = Store(settings.store_path)
-    register_bundled_models(store)
-    project = demo_exam(store, settings, extra, work)
-    snapshot = build_snapshot(store, project).snapshot
-    if not (work / "export").is_dir():
-        write_export(store, snapshot, work / "export")
+    store, _, snapshot, export = demo_store(settings, work, extra)
     options = RunOptions(formulations=formulations_from(formulation), chat_template=False,
                          limit=limit)
     backend = backend_for(store.model("smollm2-135m"), settings)
@@ -70,7 +62,7 @@ def part_ours(work: Path, formulation: str, repeat: int, limit: int | None,
     specs = project_tasks(snapshot.id, options)
     times = []
     for i in range(repeat):
-        result = run_model(backend, specs, options, False, work / "export" / TASK_FILE_NAME,
+        result = run_model(backend, specs, options, False, export / TASK_FILE_NAME,
                            work / f"run-{settings.fast_scorer}-{i}", lambda m: None)
         if result.errors:
             raise SystemExit(f"our run failed: {result.errors}")
@@ -178,17 +170,12 @@ def main() -> None:
         (work / f"{args.part}.json").write_text(json.dumps(out))
         return
 
+    from bench_home import offline_home
+
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         work = Path(tmp)
-        home = work / "home"
-        home.mkdir()
-        if os.environ.get("WORKBENCH_TEST_MODELS"):
-            (home / "models").symlink_to(os.environ["WORKBENCH_TEST_MODELS"],
-                                         target_is_directory=True)
-        env = {**os.environ, "WORKBENCH_HOME": str(home), "HF_HUB_OFFLINE": "1",
-               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "PYTHONPATH": os.pathsep.join(
-                   p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        env = offline_home(work)
+        home = Path(env["WORKBENCH_HOME"])
         parts = {}
         for part in PARTS:
             if part != "baseline":  # each part is its own store: a fresh one per part

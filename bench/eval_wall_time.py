@@ -63,32 +63,19 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from exam_questions import demo_exam
+    from bench_home import demo_store, offline_home
 
-    from store import Store
-    from workbench.bundled_model import ensure_model_dir, register_bundled_models
+    from workbench.bundled_model import ensure_model_dir
     from workbench.evaluation.plan import EvalRequest, RunOptions, formulations_from, project_tasks
     from workbench.settings import load_settings
-    from workbench.snapshots import TASK_FILE_NAME, build_snapshot, export_snapshot
+    from workbench.snapshots import TASK_FILE_NAME
 
     contenders = ["baseline", "ours"] + ([] if args.no_lighteval_scorer else ["ours-lighteval"])
     with tempfile.TemporaryDirectory(prefix="bench-eval-") as tmp:
         work = Path(tmp)
-        home = work / "home"
-        home.mkdir()
-        models = os.environ.get("WORKBENCH_TEST_MODELS")
-        if models:  # reuse a converted bundled model instead of converting again
-            (home / "models").symlink_to(models, target_is_directory=True)
-        env = {**os.environ, "WORKBENCH_HOME": str(home), "HF_HUB_OFFLINE": "1",
-               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "PYTHONPATH": os.pathsep.join(
-                   p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        env = offline_home(work)
         settings = load_settings(env)
-        store = Store(settings.store_path)
-        register_bundled_models(store)
-        project = demo_exam(store, settings, args.extra, work)
-        snapshot = build_snapshot(store, project).snapshot
-        folder = export_snapshot(store, snapshot.id, work / "export")
+        store, project, snapshot, folder = demo_store(settings, work, args.extra)
         model_dir = ensure_model_dir(settings, report=lambda m: None)
         print(f"task: {args.limit or snapshot.question_count} questions per formulation, "
               f"model {model_dir.name}, batch 8, chat template off, CPU threads "

@@ -57,30 +57,18 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from store import Store
-    from workbench.bundled_model import BUNDLED_MODEL, ensure_model_dir, register_bundled_models
-    from workbench.demo import create_demo_project
+    from bench_home import demo_store, offline_home
+
+    from workbench.bundled_model import BUNDLED_MODEL, ensure_model_dir
     from workbench.evaluation.plan import EvalRequest, RunOptions
     from workbench.quality.launch import KIND, model_checks_params
     from workbench.settings import load_settings
-    from workbench.snapshots import build_snapshot
 
     with tempfile.TemporaryDirectory(prefix="bench-checks-") as tmp:
         work = Path(tmp)
-        home = work / "home"
-        home.mkdir()
-        models = os.environ.get("WORKBENCH_TEST_MODELS")
-        if models:  # reuse a converted bundled model instead of converting again
-            (home / "models").symlink_to(models, target_is_directory=True)
-        env = {**os.environ, "WORKBENCH_HOME": str(home), "HF_HUB_OFFLINE": "1",
-               "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-               "PYTHONPATH": os.pathsep.join(
-                   p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        env = offline_home(work)
         settings = load_settings(env)
-        store = Store(settings.store_path)
-        register_bundled_models(store)
-        project = create_demo_project(store, settings)
-        snapshot = build_snapshot(store, project).snapshot
+        store, project, snapshot, _ = demo_store(settings, work, export=False)
         ensure_model_dir(settings, report=lambda m: None)
         n = min(args.limit, snapshot.question_count)
         print(f"{n} questions, bundled model, checks: both, {args.rounds} rounds, "

@@ -21,38 +21,32 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from store import Store  # noqa: E402
+from bench_home import (  # noqa: E402
+    DemoStore,
+    demo_store,
+    start_loopback_server,
+    timed_runs,
+    use_offline_home,
+)
+
 from workbench.backends.registry import backend_for  # noqa: E402
-from workbench.bundled_model import register_bundled_models, resolve_model_dir  # noqa: E402
-from workbench.demo import create_demo_project  # noqa: E402
+from workbench.bundled_model import resolve_model_dir  # noqa: E402
 from workbench.evaluation.plan import RunOptions, project_tasks  # noqa: E402
-from workbench.evaluation.runner import run_model  # noqa: E402
-from workbench.settings import Settings, load_settings  # noqa: E402
-from workbench.snapshots import TASK_FILE_NAME, build_snapshot, write_export  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from workbench.settings import Settings  # noqa: E402
 
 
 def start_server(vllm: str, model_dir: str, dtype: str, work: Path) -> tuple[str, Any]:
-    from workbench.backends.serving.vllm_server import ENTRY_MODULE, vllm_python
+    from workbench.backends.serving.vllm_server import ENTRY_MODULE, free_port, vllm_python
 
-    port = _free_port()
+    port = free_port()
     (work / "tmp").mkdir(parents=True, exist_ok=True)
     command = [str(vllm_python(vllm)), "-m", ENTRY_MODULE, "--model", model_dir,
                "--served-model-name", "bench", "--host", "127.0.0.1", "--port", str(port),
@@ -63,44 +57,19 @@ def start_server(vllm: str, model_dir: str, dtype: str, work: Path) -> tuple[str
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(VLLM_CACHE_ROOT=str(work / "cache"), TMPDIR=str(work / "tmp"),
                VLLM_NO_USAGE_STATS="1", HF_HUB_OFFLINE="1")
-    log = open(work / "vllm.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    started = time.perf_counter()
-    while time.perf_counter() - started < 900:
-        if proc.poll() is not None:
-            raise SystemExit(f"vLLM exited:\n{(work / 'vllm.log').read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                print(f"vLLM server ready in {time.perf_counter() - started:.0f} s")
-                return f"http://127.0.0.1:{port}/v1", proc
-        except OSError:
-            time.sleep(1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("vLLM was not ready after 900 s")
+    url, proc, seconds = start_loopback_server("vLLM", command, port, "/health",
+                                               work / "vllm.log", 900, env)
+    print(f"vLLM server ready in {seconds:.0f} s")
+    return url, proc
 
 
-def timed_runs(store: Store, settings: Settings, model_name: str, specs: list[Any],
-               options: RunOptions, export: Path, work: Path,
-               repeat: int) -> tuple[float, list[tuple[str, int, int]]]:
-    backend = backend_for(store.model(model_name), settings)
-    backend.check()
-    backend.open(lambda m: None)
-    best = float("inf")
-    predictions: list[tuple[str, int, int]] = []
-    try:
-        for i in range(repeat):
-            result = run_model(backend, specs, options, False, export / TASK_FILE_NAME,
-                               work / f"{model_name}-{i}", lambda m: None)
-            if result.errors:
-                raise SystemExit(f"{model_name} failed: {result.errors}")
-            best = min(best, result.timings["evaluate_s"])
-            predictions = [(spec.lighteval_spec, s.sample_index, s.prediction_index)
-                           for spec in specs
-                           for s in result.results[spec.lighteval_spec].samples]
-    finally:
-        backend.close()
-    return best, predictions
+def timed(bench: DemoStore, settings: Settings, model_name: str, specs: list[Any],
+          options: RunOptions, work: Path,
+          repeat: int) -> tuple[float, list[tuple[str, int, int | None]]]:
+    """Best evaluate() seconds (chat template off) and each sample's predicted option."""
+    best, result = timed_runs(bench, settings, model_name, specs, options, False, work, repeat)
+    return best, [(spec.lighteval_spec, s.sample_index, s.prediction_index) for spec in specs
+                  for s in result.results[spec.lighteval_spec].samples]
 
 
 def main() -> None:
@@ -116,31 +85,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-vllm-") as tmp:
         work = Path(tmp)
-        home = work / "home"
-        home.mkdir()
-        if os.environ.get("WORKBENCH_TEST_MODELS"):
-            (home / "models").symlink_to(os.environ["WORKBENCH_TEST_MODELS"],
-                                         target_is_directory=True)
-        os.environ.update(WORKBENCH_HOME=str(home), HF_HUB_OFFLINE="1",
-                          HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-        settings = load_settings()
-        store = Store(settings.store_path)
-        register_bundled_models(store)
+        settings = use_offline_home(work)
+        bench = demo_store(settings, work)
+        store, snapshot = bench.store, bench.snapshot
         model_dir = args.model_dir or resolve_model_dir(
             store.model("smollm2-135m").location, settings, print)
         engine = {"dtype": args.dtype} if args.dtype else {}
         store.add_model("hf", "transformers", str(Path(model_dir).resolve()),
                         {"engine_args": engine} if engine else {})
         dtype = backend_for(store.model("hf"), settings).default_dtype()
-        project = create_demo_project(store, settings)
-        snapshot = build_snapshot(store, project).snapshot
-        export = work / "export"
-        write_export(store, snapshot, export)
         options = RunOptions(chat_template=False)
         specs = project_tasks(snapshot.id, options)
 
-        hf_s, hf_pred = timed_runs(store, settings, "hf", specs, options, export, work,
-                                   args.repeat)
+        hf_s, hf_pred = timed(bench, settings, "hf", specs, options, work, args.repeat)
         test_items = [i for i in store.snapshot_items(snapshot.id) if i.split == "test"]
         sequences = sum(len(i.payload["options"]) for i in test_items) * len(specs)
         print(f"{len(hf_pred)} samples, {sequences} scored sequences, dtype {dtype}")
@@ -161,8 +118,8 @@ def main() -> None:
                 store.add_model(name, "vllm", url, {
                     "endpoint_model": args.served_name, "tokenizer": str(model_dir),
                     "engine_args": {"concurrency": n}})
-                seconds, pred = timed_runs(store, settings, name, specs, options, export,
-                                           work, args.repeat)
+                seconds, pred = timed(bench, settings, name, specs, options, work,
+                                      args.repeat)
                 same = sum(a == b for a, b in zip(pred, hf_pred, strict=True))
                 print(f"vLLM server, {n:>2} in flight:          {seconds:7.2f} s  "
                       f"{sequences / seconds:6.1f} seq/s  {hf_s / seconds:5.2f}x transformers"
