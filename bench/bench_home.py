@@ -75,15 +75,16 @@ class DemoStore(NamedTuple):
 
 
 def demo_store(settings: Settings, work: Path, extra: int = 0,
-               export: bool = True) -> DemoStore:
+               export: bool = True, fewshot: int = 0) -> DemoStore:
     """The home's store, with the bundled models registered and the demo project, plus
-    ``extra`` generated questions (bench/exam_questions.py), frozen into a snapshot; that is
+    ``extra`` generated questions (bench/exam_questions.py), frozen into a snapshot (with
+    ``fewshot`` of them held out as few-shot examples); that is
     exported to ``work/export`` unless ``export`` is false or it is there already (an earlier
     part of the same bench wrote it)."""
     store = Store(settings.store_path)
     register_bundled_models(store)
     project = demo_exam(store, settings, extra, work)
-    snapshot = build_snapshot(store, project).snapshot
+    snapshot = build_snapshot(store, project, fewshot).snapshot
     folder = work / "export"
     if export and not folder.is_dir():
         write_export(store, snapshot, folder)

@@ -13,13 +13,14 @@ formulation (letters and cloze apart, so each has its own figure), alternately f
 - ours, lighteval's scorer: the same job with WORKBENCH_FAST_SCORER=0 (unless
   ``--no-lighteval-scorer``), to show what the scorer itself saves.
 
-All evaluate the bundled model, batch size 8, chat template off. Each is a child process
+All evaluate the bundled model, batch size 8, chat template off, ``--fewshot`` examples
+(default 0). Each is a child process
 measured from start to exit (wall time, and peak RSS from the child's own rusage via wait4).
 Prints the best time of each, the ratios to the baseline (goal for ours: <= 0.4x) and peak
 memory (goal: ours no higher than the CLI's).
 
     .venv/bin/python bench/eval_wall_time.py [--rounds 1] [--formulation both] [--limit N]
-        [--extra 100] [--no-lighteval-scorer]
+        [--extra 100] [--fewshot 0] [--no-lighteval-scorer]
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def main() -> None:
     parser.add_argument("--extra", type=int, default=100,
                         help="Generated questions added to the demo's 17 (default 100).")
     parser.add_argument("--formulation", choices=["mcf", "cloze", "both"], default="both")
+    parser.add_argument("--fewshot", type=int, default=0,
+                        help="Few-shot examples per prompt (held out of the snapshot).")
     parser.add_argument("--no-lighteval-scorer", action="store_true",
                         help="Skip our job with lighteval's own scorer.")
     args = parser.parse_args()
@@ -75,17 +78,19 @@ def main() -> None:
         work = Path(tmp)
         env = offline_home(work)
         settings = load_settings(env)
-        store, project, snapshot, folder = demo_store(settings, work, args.extra)
+        store, project, snapshot, folder = demo_store(settings, work, args.extra,
+                                                      fewshot=args.fewshot)
         model_dir = ensure_model_dir(settings, report=lambda m: None)
         print(f"task: {args.limit or snapshot.question_count} questions per formulation, "
-              f"model {model_dir.name}, batch 8, chat template off, CPU threads "
+              f"{args.fewshot}-shot, model {model_dir.name}, batch 8, chat template off, "
+              f"CPU threads "
               f"{os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at the start")
 
         best: dict[tuple[str, str], tuple[float, float]] = {}
         accs: dict[tuple[str, str], float] = {}
         for formulation in formulations_from(args.formulation):
             options = RunOptions(formulations=(formulation,), chat_template=False, force=True,
-                                 limit=args.limit)
+                                 limit=args.limit, fewshot=args.fewshot)
             tasks = [t.lighteval_spec for t in project_tasks(snapshot.id, options)]
             request = EvalRequest(project.id, ["smollm2-135m"], snapshot.id, [], options)
             for round_ in range(args.rounds):

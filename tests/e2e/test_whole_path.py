@@ -26,7 +26,11 @@ RANDOM_MODEL = "random-2layer"
 # Generation settings on the Generate screen: with seed 4 the bundled model (llama.cpp)
 # writes, on the first chunk, a question that passes validation (found by trying seeds 1-4:
 # most outputs are rejected, see STACK.md). Its wording is poor; the reviewer rewrites it.
-GEN_CHUNKS, GEN_PER_CHUNK, GEN_SEED = "1", "1", "4"
+# llama.cpp's output may differ on another CPU (other SIMD kernels), so the reviewer asks
+# again with the next seeds until one question passes, as a user would; never more than
+# GEN_SEEDS jobs, and the test fails if none does.
+GEN_CHUNKS, GEN_PER_CHUNK = "1", "1"
+GEN_SEEDS = ("4", "5", "6", "7", "8", "9")
 # What the reviewer types over the generated draft: the question, then the options in
 # order with the correct one (where the job placed it) replaced by CORRECT.
 EDITED_QUESTION = "What is a bond?"
@@ -49,10 +53,11 @@ async def _back_to_dashboard(pilot, app: WorkbenchApp, presses: int = 5) -> None
     assert isinstance(app.screen, DashboardScreen), f"still on {app.screen!r}"
 
 
-async def _wait_job(pilot, store: Store, kind: str, limit: float = 600):
+async def _wait_job(pilot, store: Store, kind: str, limit: float = 600, after: int = 0):
+    """The newest job of ``kind`` (with an id above ``after``) once it has ended."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        jobs = [j for j in store.list_jobs() if j.kind == kind]
+        jobs = [j for j in store.list_jobs() if j.kind == kind and j.id > after]
         if jobs and jobs[0].state not in ("queued", "running"):
             return jobs[0]
         await pilot.pause(1.0)
@@ -151,21 +156,28 @@ async def test_whole_path_through_the_tui(settings, store, random_model_dir: Pat
         await pilot.press("escape")
 
         # 3. generation with the bundled model (a real job process), one chunk
-        await pilot.press("g")
-        app.screen.query_one("#limit-chunks").value = GEN_CHUNKS
-        app.screen.query_one("#per-chunk").value = GEN_PER_CHUNK
-        app.screen.query_one("#seed").value = GEN_SEED
-        await pilot.press("ctrl+s")
-        job = await _wait_job(pilot, store, "generate")
-        assert job.state == "done", (job.error, job.hint)
-        everything = store.list_questions(project.id, QuestionFilter(include_rejected=True))
-        assert everything, "the generation job stored nothing"
-        assert all(q.model_name and q.prompt_version and q.job_id == job.id for q in everything)
-        assert all(q.rejection_reason for q in everything if q.status == "rejected")
-        generated = [q for q in everything if q.status == "pending"]
-        assert generated, ("no generated question passed validation: "
-                           f"{[q.rejection_reason for q in everything]}")
-        await _back_to_dashboard(pilot, app)
+        rejected: list[str | None] = []
+        job = None
+        for seed in GEN_SEEDS:
+            await pilot.press("g")
+            app.screen.query_one("#limit-chunks").value = GEN_CHUNKS
+            app.screen.query_one("#per-chunk").value = GEN_PER_CHUNK
+            app.screen.query_one("#seed").value = seed
+            await pilot.press("ctrl+s")
+            job = await _wait_job(pilot, store, "generate", after=job.id if job else 0)
+            assert job.state == "done", (job.error, job.hint)
+            everything = [q for q in store.list_questions(
+                project.id, QuestionFilter(include_rejected=True)) if q.job_id == job.id]
+            assert everything, "the generation job stored nothing"
+            assert all(q.model_name and q.prompt_version and q.seed is not None
+                       for q in everything)
+            assert all(q.rejection_reason for q in everything if q.status == "rejected")
+            generated = [q for q in everything if q.status == "pending"]
+            await _back_to_dashboard(pilot, app)
+            if generated:
+                break
+            rejected += [q.rejection_reason for q in everything]
+        assert generated, f"no generated question passed validation: {rejected}"
 
         # 4. review: the tiny model rarely writes a usable question, so the hand-written
         #    demo set for it (source 'demo') joins the generated ones, all pending. The
