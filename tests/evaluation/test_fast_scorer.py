@@ -7,8 +7,9 @@ once with the fast scorer and once with lighteval's own TransformersModel
 option's log-likelihood within 1e-4, the same prediction, the same metric values, the same
 aggregate scores.
 
-Axes: formulation (letters ``mcf``, ``cloze``; no generative formulation exists yet), chat
-template on/off, 0- and 5-shot. On 2 shared CPU cores the full cross product (8 runs per
+Axes: formulation (letters ``mcf``, ``cloze``), chat template on/off, 0- and 5-shot; the
+generative formulation (written answers, which the fast scorer leaves to lighteval's own
+generation) once, with the chat template. On 2 shared CPU cores the full cross product (8 runs per
 scorer) is too slow, so the cases are a pairwise cover: every formulation meets both chat
 settings and both few-shot counts, and every chat setting meets both few-shot counts:
 
@@ -193,6 +194,28 @@ def test_fast_scorer_equals_lighteval_sample_by_sample(
         # The axes really are what the case says.
         assert prompt.startswith("<|im_start|>") is chat_template
         assert prompt.count("Question:") == spec.fewshot + 1
+
+
+def test_generative_runs_are_lighteval_s_own_sample_by_sample(
+    settings: Settings, store: Store, large_snapshot: tuple[str, Path], tmp_path: Path,
+) -> None:
+    """The generative formulation writes answers (lighteval's greedy_until, which the fast
+    scorer leaves to lighteval): through the whole pipeline on the 105 questions, the same
+    reply, option read, metrics and scores with either scorer."""
+    snapshot_id, task_file = large_snapshot
+    specs = project_tasks(snapshot_id, RunOptions(formulations=("generative",)))
+    fast, lighteval = run_both(settings, store, specs, True, task_file, tmp_path)
+    [spec] = specs
+    ours, theirs = fast.results[spec.lighteval_spec], lighteval.results[spec.lighteval_spec]
+    assert len(ours.samples) == len(theirs.samples) == 105
+    assert ours.inputs == theirs.inputs
+    for a, b in zip(ours.samples, theirs.samples, strict=True):
+        assert a.reply is not None and a.logprobs == b.logprobs == []
+        assert (a.sample_index, a.reply, a.prediction_index, a.metrics) == (
+            b.sample_index, b.reply, b.prediction_index, b.metrics)
+    assert {k: s.value for k, s in ours.scores.items()} == {
+        k: s.value for k, s in theirs.scores.items()}
+    assert set(ours.scores) >= {"acc", "unparsed"}
 
 
 # -- the paths left to lighteval -----------------------------------------------------------
