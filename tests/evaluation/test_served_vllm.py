@@ -29,7 +29,12 @@ from tests.evaluation.in_process import eval_in_process
 from workbench.bundled_model import gguf_path
 from workbench.errors import InvalidInput, ServiceError, WorkbenchError
 from workbench.evaluation.answer_extraction import extract_choice
-from workbench.evaluation.plan import RunOptions, check_request, start_evaluation
+from workbench.evaluation.plan import (
+    RunOptions,
+    check_models,
+    check_request,
+    start_evaluation,
+)
 from workbench.jobs.runner import run_job
 from workbench.settings import Settings, load_settings
 
@@ -188,6 +193,13 @@ def test_generative_through_the_server_agrees_with_transformers(
 
     supported, _ = scorable_formulations(store.model("served"), load_settings())
     assert "generative" in supported and "mcf" in supported
+    # Its answers go through the chat endpoint, which applies the template: generative
+    # without it is refused before any job (letters without it are fine: a tokenizer is here).
+    without = RunOptions(formulations=("generative",), chat_template=False)
+    with pytest.raises(InvalidInput, match="generative formulation cannot run without it"):
+        check_models(load_settings(), [store.model("served")], without, scored=True)
+    check_models(load_settings(), [store.model("served")],
+                 RunOptions(formulations=("mcf",), chat_template=False), scored=True)
     options = RunOptions(formulations=("generative",), limit=GENERATIVE_LIMIT, seed=7,
                          chat_template=True)
     job = eval_in_process(store, exam_project, ["served"], options)

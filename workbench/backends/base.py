@@ -153,6 +153,9 @@ class ModelBackend(ABC):
     # generative built-in tasks run on it.
     may_be_scored: ClassVar[bool] = True
     runs_generative_tasks: ClassVar[bool] = False
+    # Whether its written answers (the generative formulation) always go through the model's
+    # chat template (a chat endpoint, llama.cpp): such a run cannot be asked without it.
+    answers_in_chat_template: ClassVar[bool] = False
 
     def __init__(self, model: Model, settings: Settings) -> None:
         self.model = model

@@ -34,6 +34,7 @@ class LlamaCppBackend(ModelBackend):
     name: ClassVar[str] = "llama.cpp"
     engine_keys: ClassVar[tuple[str, ...]] = ("gpus", "max_model_len")
     may_be_scored: ClassVar[bool] = True
+    answers_in_chat_template: ClassVar[bool] = True  # create_chat_completion
 
     @classmethod
     def register(cls, reg: Registration) -> tuple[str, dict[str, Any]]:

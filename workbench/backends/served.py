@@ -49,6 +49,7 @@ class ServedBackend(ModelBackend):
     """A model that answers over HTTP. Subclasses say where the server is."""
 
     engine_keys: ClassVar[tuple[str, ...]] = ("concurrency",)
+    answers_in_chat_template: ClassVar[bool] = True  # through /v1/chat/completions
     # Generation asks for the question's JSON schema (guided decoding on the server).
     schema_output: ClassVar[bool] = True
 

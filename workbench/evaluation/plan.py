@@ -270,6 +270,14 @@ def check_models(settings: Settings, models: list[Model], options: RunOptions,
                     "vllm).")
             if options.chat_template is not None:  # cheap when chosen; refuses what it cannot do
                 backend.chat_template_applied(options.chat_template)
+            if (options.chat_template is False and GENERATIVE in options.formulations
+                    and backend.answers_in_chat_template):
+                raise InvalidInput(
+                    f"Model '{model.name}' writes its answers through its chat template "
+                    f"({backend.name}); the generative formulation cannot run without it.",
+                    "Run the generative formulation without --no-chat-template (chat "
+                    "template 'auto' or 'on' on the Evaluate screen); letters and cloze can "
+                    "run without it.")
         slots = max(slots, needed_slots(settings, backend.device_slots()))
     return slots
 
