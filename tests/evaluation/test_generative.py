@@ -15,7 +15,7 @@ import pytest
 
 from store import Store
 from store.records import Project
-from workbench.evaluation.answer_extraction import extract_choice
+from tests.evaluation.written_answers import checked_written_answers
 from workbench.evaluation.task_file import task_name
 from workbench.snapshots import TASK_FILE_NAME, export_snapshot
 
@@ -55,21 +55,11 @@ def test_generative_run_and_the_plain_lighteval_cli_agree(
     assert settings["formulation"] == "generative" and settings["temperature"] == 0.0
     assert settings["max_new_tokens"] == 32 and settings["override_chat_template"] is True
 
-    samples = store.sample_results(run["id"])
-    items = store.snapshot_items(exam_snapshot.id, "test")
+    # Each option read from its reply, up to its first stop sequence; the run's figures.
+    samples = checked_written_answers(store, store.eval_run(run["id"]))
     assert len(samples) == LIMIT
-    for s in samples:
-        options = items[s.sample_index].payload["options"]
-        assert s.reply is not None and s.logprobs == []
-        # read from the reply, up to its first stop sequence
-        assert s.prediction_index == extract_choice(s.reply, options, settings["stop_sequences"])
-        assert s.correct == float(s.prediction_index == s.gold_index)
-        assert s.metrics["unparsed"] == float(s.prediction_index is None)
     acc = sum(s.correct for s in samples) / LIMIT
     unparsed = sum(s.unparsed for s in samples)
-    scores = store.eval_run(run["id"]).scores
-    assert scores["acc"].value == pytest.approx(acc)
-    assert scores["unparsed"].value == pytest.approx(unparsed / LIMIT)
 
     # eval show --json carries the replies and the unparsed count
     shown = cli("eval", "show", str(run["id"]), "--json", "--samples")

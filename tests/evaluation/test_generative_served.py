@@ -21,6 +21,7 @@ from model_servers import FaultProxy, RunningServer, start_llama_cpp_server
 from store import Store
 from store.records import Project
 from tests.evaluation.in_process import eval_in_process, generative_run
+from tests.evaluation.written_answers import checked_written_answers
 from workbench.bundled_model import gguf_path
 from workbench.errors import InvalidInput
 from workbench.evaluation.answer_extraction import extract_choice
@@ -62,24 +63,13 @@ def test_generative_through_a_chat_server_and_against_transformers(
         store, exam_project, ["gguf-server"], options))
     assert served.settings["backend"] == "openai"
     assert served.settings["override_chat_template"] is True  # the server applies it
-    items = store.snapshot_items(exam_snapshot.id, "test")
-    samples = store.sample_results(served.id)
+    samples = checked_written_answers(store, served)
     assert len(samples) == LIMIT
-    stop = served.settings["stop_sequences"]
-    for s in samples:
-        assert s.reply is not None
-        assert s.prediction_index == extract_choice(
-            s.reply, items[s.sample_index].payload["options"], stop)
-        assert s.correct == float(s.prediction_index == s.gold_index)
     # Replies with no letter (measured: 3 of 4, "Question: ...") are unparsed and wrong.
     no_answer = [s for s in samples if s.prediction_index is None]
     assert no_answer
     for s in no_answer:
         assert s.unparsed and s.correct == 0.0 and s.metrics["unparsed"] == 1.0
-    unparsed = sum(s.unparsed for s in samples)
-    assert store.unparsed_counts([served.id]) == {served.id: unparsed}
-    assert served.scores["unparsed"].value == pytest.approx(unparsed / LIMIT)
-    assert served.scores["acc"].value == pytest.approx(sum(s.correct for s in samples) / LIMIT)
 
     # The same model locally (transformers, chat template as the server has it).
     local = generative_run(store, exam_project, eval_in_process(

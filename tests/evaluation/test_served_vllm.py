@@ -26,9 +26,9 @@ from model_servers import VLLM_TEST_KEY, FaultProxy, start_llama_cpp_server
 from store import Store
 from store.records import Job, Project
 from tests.evaluation.in_process import eval_in_process
+from tests.evaluation.written_answers import checked_written_answers
 from workbench.bundled_model import gguf_path
 from workbench.errors import InvalidInput, ServiceError, WorkbenchError
-from workbench.evaluation.answer_extraction import extract_choice
 from workbench.evaluation.plan import (
     RunOptions,
     check_models,
@@ -218,17 +218,8 @@ def test_generative_through_the_server_agrees_with_transformers(
     assert run.settings["override_chat_template"] is True
     assert run.repro["model"]["server"] == served.url
 
-    items = store.snapshot_items(exam_snapshot.id, "test")
-    stop = run.settings["stop_sequences"]
-    for s in samples:
-        assert s.reply is not None
-        assert s.prediction_index == extract_choice(
-            s.reply, items[s.sample_index].payload["options"], stop)
-        assert s.correct == float(s.prediction_index == s.gold_index)
-        assert s.unparsed == (s.prediction_index is None)
-    unparsed = sum(s.prediction_index is None for s in samples)
-    assert store.unparsed_counts([run.id]) == {run.id: unparsed}
-    assert run.scores["unparsed"].value == pytest.approx(unparsed / GENERATIVE_LIMIT)
+    assert checked_written_answers(store, run) == samples
+    unparsed = sum(s.unparsed for s in samples)
 
     local = _samples(store, exam_project, eval_in_process(
         store, exam_project, ["smollm2-135m"], options))[("smollm2-135m", "project:generative")]
